@@ -1,0 +1,233 @@
+//! The Raft log on RocksDB, with group commit.
+//!
+//! `append` writes the entries into the memtable+WAL (readable at once) and
+//! hands its completion callback to the flusher thread. The flusher takes
+//! every callback queued so far, syncs the WAL once (`flush_wal(true)`) and
+//! only then completes them all: one fsync acknowledges many appends, and no
+//! callback fires before its entries are on disk.
+
+use std::fmt::Debug;
+use std::io;
+use std::ops::Bound;
+use std::ops::RangeBounds;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use openraft::OptionalSend;
+use openraft::RaftLogReader;
+use openraft::entry::RaftEntry;
+use openraft::storage::IOFlushed;
+use openraft::storage::LogState;
+use openraft::storage::RaftLogStorage;
+use rocksdb::DB;
+use rocksdb::Direction;
+use rocksdb::IteratorMode;
+use rocksdb::WriteBatch;
+use rocksdb::WriteOptions;
+
+use crate::codec;
+use crate::db;
+use crate::db::CF_LOG;
+use crate::db::CF_RAFT_META;
+use crate::db::io_err;
+use crate::raft_types::Entry;
+use crate::raft_types::LogId;
+use crate::raft_types::TypeConfig;
+use crate::raft_types::Vote;
+
+/// Most append callbacks waiting for the flusher; openraft keeps far fewer
+/// appends in flight, so a full queue means the flusher is wedged.
+const FLUSH_QUEUE_CAPACITY: usize = 65_536;
+
+const KEY_VOTE: &[u8] = b"vote";
+const KEY_COMMITTED: &[u8] = b"committed";
+const KEY_PURGED: &[u8] = b"purged";
+
+#[derive(Clone)]
+pub struct LogStore {
+    db: Arc<DB>,
+    flusher: mpsc::SyncSender<IOFlushed<TypeConfig>>,
+}
+
+impl LogStore {
+    pub fn new(db: Arc<DB>) -> LogStore {
+        let (tx, rx) = mpsc::sync_channel::<IOFlushed<TypeConfig>>(FLUSH_QUEUE_CAPACITY);
+        let flush_db = db.clone();
+        std::thread::Builder::new()
+            .name("raft-log-flush".into())
+            .spawn(move || flusher(flush_db, rx))
+            .expect("invariant: the flusher thread can be spawned");
+        LogStore { db, flusher: tx }
+    }
+
+    fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> io::Result<Option<T>> {
+        match self
+            .db
+            .get_cf(db::cf(&self.db, CF_RAFT_META), key)
+            .map_err(io_err)?
+        {
+            Some(bytes) => Ok(Some(codec::decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn last_purged(&self) -> io::Result<Option<LogId>> {
+        self.get_meta(KEY_PURGED)
+    }
+}
+
+/// Syncs the WAL once per batch of queued callbacks, then completes them.
+fn flusher(db: Arc<DB>, rx: mpsc::Receiver<IOFlushed<TypeConfig>>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+        }
+        let result = db.flush_wal(true);
+        for callback in batch {
+            let r = match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(io::Error::other(format!("WAL sync failed: {e}"))),
+            };
+            callback.io_completed(r);
+        }
+    }
+}
+
+impl RaftLogReader<TypeConfig> for LogStore {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry>, io::Error> {
+        let start = match range.start_bound() {
+            Bound::Included(&n) => n,
+            Bound::Excluded(&n) => n + 1,
+            Bound::Unbounded => 0,
+        };
+        let cf = db::cf(&self.db, CF_LOG);
+        let mut out = Vec::new();
+        let key = db::u64_key(start);
+        for item in self
+            .db
+            .iterator_cf(cf, IteratorMode::From(&key, Direction::Forward))
+        {
+            let (k, v) = item.map_err(io_err)?;
+            let index = db::read_u64_key(&k);
+            if !range.contains(&index) {
+                break;
+            }
+            out.push(codec::decode::<Entry>(&v)?);
+        }
+        Ok(out)
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
+        self.get_meta(KEY_VOTE)
+    }
+}
+
+impl RaftLogStorage<TypeConfig> for LogStore {
+    type LogReader = LogStore;
+
+    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, io::Error> {
+        let last_purged_log_id = self.last_purged()?;
+        let cf = db::cf(&self.db, CF_LOG);
+        let last = match self.db.iterator_cf(cf, IteratorMode::End).next() {
+            Some(item) => {
+                let (_, v) = item.map_err(io_err)?;
+                Some(codec::decode::<Entry>(&v)?.log_id())
+            }
+            None => None,
+        };
+        let last_log_id = last.or_else(|| last_purged_log_id.clone());
+        Ok(LogState {
+            last_purged_log_id,
+            last_log_id,
+        })
+    }
+
+    async fn get_log_reader(&mut self) -> Self::LogReader {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &Vote) -> Result<(), io::Error> {
+        let mut opts = WriteOptions::default();
+        opts.set_sync(true);
+        self.db
+            .put_cf_opt(
+                db::cf(&self.db, CF_RAFT_META),
+                KEY_VOTE,
+                codec::encode(vote)?,
+                &opts,
+            )
+            .map_err(io_err)
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), io::Error> {
+        // Not synced: losing it only makes a restarted member wait for the
+        // leader before re-applying; the next WAL sync persists it anyway.
+        self.db
+            .put_cf(
+                db::cf(&self.db, CF_RAFT_META),
+                KEY_COMMITTED,
+                codec::encode(&committed)?,
+            )
+            .map_err(io_err)
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId>, io::Error> {
+        Ok(self.get_meta::<Option<LogId>>(KEY_COMMITTED)?.flatten())
+    }
+
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: IOFlushed<TypeConfig>,
+    ) -> Result<(), io::Error>
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let cf = db::cf(&self.db, CF_LOG);
+        let mut batch = WriteBatch::default();
+        for entry in entries {
+            batch.put_cf(cf, db::u64_key(entry.index()), codec::encode(&entry)?);
+        }
+        self.db.write(batch).map_err(io_err)?;
+        self.flusher
+            .send(callback)
+            .map_err(|_| io::Error::other("log flusher thread has stopped"))?;
+        Ok(())
+    }
+
+    async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> Result<(), io::Error> {
+        let from = last_log_id.map(|l| l.index() + 1).unwrap_or(0);
+        let cf = db::cf(&self.db, CF_LOG);
+        // Not synced on its own: the appends that follow a truncation are
+        // synced, and the WAL keeps this delete ordered before them.
+        self.db
+            .delete_range_cf(cf, db::u64_key(from), db::u64_key(u64::MAX))
+            .map_err(io_err)?;
+        // The last possible index is not covered by the exclusive range end.
+        self.db.delete_cf(cf, db::u64_key(u64::MAX)).map_err(io_err)
+    }
+
+    async fn purge(&mut self, log_id: LogId) -> Result<(), io::Error> {
+        // Record the purge point first: a crash between the two writes leaves
+        // a few extra entries below it, which are never read.
+        self.db
+            .put_cf(
+                db::cf(&self.db, CF_RAFT_META),
+                KEY_PURGED,
+                codec::encode(&log_id)?,
+            )
+            .map_err(io_err)?;
+        self.db
+            .delete_range_cf(
+                db::cf(&self.db, CF_LOG),
+                db::u64_key(0),
+                db::u64_key(log_id.index() + 1),
+            )
+            .map_err(io_err)
+    }
+}
