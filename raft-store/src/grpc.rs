@@ -30,6 +30,7 @@ use crate::error::StoreError;
 use crate::member::ForwardReply;
 use crate::member::ForwardedWrite;
 use crate::member::RaftMember;
+use crate::raft_types::AppendEntriesRequest;
 use crate::raft_types::Snapshot;
 use crate::raft_types::SnapshotMeta;
 use crate::raft_types::Vote;
@@ -112,7 +113,10 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // Nagle off on accepted connections: with it, small Raft and client
+    // replies wait for the peer's delayed ACK (~40 ms stalls). The server
+    // builder's own tcp_nodelay applies only to listeners it binds itself.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     router(member)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
@@ -172,6 +176,31 @@ impl RaftPeer for PeerService {
             .await
             .map_err(fatal)?;
         encode(&r)
+    }
+
+    type StreamAppendStream = Pin<Box<dyn Stream<Item = Result<pb::RaftPayload, Status>> + Send>>;
+
+    async fn stream_append(
+        &self,
+        req: Request<Streaming<pb::RaftPayload>>,
+    ) -> Result<Response<Self::StreamAppendStream>, Status> {
+        // A request that fails to decode ends the input; the leader sees the
+        // stream close and re-establishes replication.
+        let input = tokio_stream::StreamExt::map_while(req.into_inner(), |item| {
+            let payload = item.ok()?;
+            codec::decode::<AppendEntriesRequest>(&payload.data).ok()
+        });
+        let output = self
+            .member
+            .raft()
+            .stream_append(input)
+            .map(|result| match result {
+                Ok(r) => codec::encode(&r)
+                    .map(|data| pb::RaftPayload { data })
+                    .map_err(|e| Status::internal(e.to_string())),
+                Err(fatal) => Err(Status::unavailable(format!("raft: {fatal}"))),
+            });
+        Ok(Response::new(Box::pin(output)))
     }
 
     async fn transfer_leader(

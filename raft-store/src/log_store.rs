@@ -39,6 +39,10 @@ use crate::raft_types::Vote;
 /// appends in flight, so a full queue means the flusher is wedged.
 const FLUSH_QUEUE_CAPACITY: usize = 65_536;
 
+/// A WAL sync slower than this is logged (etcd warns at 1 s for its WAL;
+/// we want to see much smaller stalls).
+const SLOW_SYNC: std::time::Duration = std::time::Duration::from_millis(20);
+
 const KEY_VOTE: &[u8] = b"vote";
 const KEY_COMMITTED: &[u8] = b"committed";
 const KEY_PURGED: &[u8] = b"purged";
@@ -83,7 +87,16 @@ fn flusher(db: Arc<DB>, rx: mpsc::Receiver<IOFlushed<TypeConfig>>) {
         while let Ok(more) = rx.try_recv() {
             batch.push(more);
         }
+        let started = std::time::Instant::now();
         let result = db.flush_wal(true);
+        let took = started.elapsed();
+        if took > SLOW_SYNC {
+            tracing::warn!(
+                took_ms = took.as_millis() as u64,
+                appends = batch.len(),
+                "slow WAL sync"
+            );
+        }
         for callback in batch {
             let r = match &result {
                 Ok(()) => Ok(()),

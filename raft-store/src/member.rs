@@ -47,6 +47,8 @@ use crate::watch::Watcher;
 pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 /// How long a read barrier may wait for a leader and for local apply.
 pub const READ_DEADLINE: Duration = Duration::from_secs(10);
+/// Proposals slower than this are logged.
+const SLOW_PROPOSAL: Duration = Duration::from_millis(20);
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
 /// How often the leader considers compacting history.
 const COMPACTION_CHECK_INTERVAL: Duration = Duration::from_secs(5);
@@ -260,7 +262,16 @@ impl RaftMember {
 
     /// Proposes on this member, which must be the leader.
     pub(crate) async fn propose_local(&self, command: Command) -> ForwardReply {
-        match self.inner.raft.client_write(command).await {
+        let started = std::time::Instant::now();
+        let result = self.inner.raft.client_write(command).await;
+        let took = started.elapsed();
+        if took > SLOW_PROPOSAL {
+            tracing::warn!(
+                took_ms = took.as_millis() as u64,
+                "slow proposal (append, replicate, commit, apply)"
+            );
+        }
+        match result {
             Ok(resp) => ForwardReply::Applied(resp.data),
             Err(e) => match e.forward_to_leader() {
                 Some(f) => ForwardReply::NotLeader {

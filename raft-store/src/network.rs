@@ -12,8 +12,12 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use futures::Stream;
+use futures::StreamExt;
 use openraft::OptionalSend;
 use openraft::RaftNetworkFactory;
+use openraft::base::BoxFuture;
+use openraft::base::BoxStream;
 use openraft::errors::NetworkError;
 use openraft::errors::RPCError;
 use openraft::errors::ReplicationClosed;
@@ -24,6 +28,7 @@ use openraft::network::v2::RaftNetworkV2;
 use openraft::raft::AppendEntriesRequest;
 use openraft::raft::AppendEntriesResponse;
 use openraft::raft::SnapshotResponse;
+use openraft::raft::StreamAppendResult;
 use openraft::raft::TransferLeaderRequest;
 use openraft::raft::TransferLeaderResponse;
 use openraft::raft::VoteRequest;
@@ -175,6 +180,41 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
             c.append_entries(p).await
         })
         .await
+    }
+
+    fn stream_append<'s, S>(
+        &'s mut self,
+        input: S,
+        _option: RPCOption,
+    ) -> BoxFuture<
+        's,
+        Result<
+            BoxStream<'s, Result<StreamAppendResult<TypeConfig>, RPCError<TypeConfig>>>,
+            RPCError<TypeConfig>,
+        >,
+    >
+    where
+        S: Stream<Item = AppendEntriesRequest<TypeConfig>> + OptionalSend + Unpin + 'static,
+    {
+        Box::pin(async move {
+            let mut client = self.client()?;
+            // Encoding an in-memory request cannot fail short of a bug; an
+            // empty payload would make the follower end the stream.
+            let requests = input.map(|req| RaftPayload {
+                data: codec::encode(&req).unwrap_or_default(),
+            });
+            let target = self.target;
+            let addr = self.addr.clone();
+            let response = client
+                .stream_append(requests)
+                .await
+                .map_err(|s| status_to_rpc(target, &addr, s))?;
+            let output = response.into_inner().map(move |item| {
+                let payload = item.map_err(|s| status_to_rpc(target, &addr, s))?;
+                codec::decode::<StreamAppendResult<TypeConfig>>(&payload.data).map_err(io_to_rpc)
+            });
+            Ok(Box::pin(output) as BoxStream<'s, _>)
+        })
     }
 
     async fn vote(

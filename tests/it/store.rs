@@ -384,7 +384,7 @@ async fn watch_replays_exact_history_and_reports_compaction() {
     let watcher_client = cluster.client(follower).unwrap();
 
     // A live watch from "now" on a follower sees exactly the writes that follow.
-    let mut live = watcher_client
+    let live = watcher_client
         .watch("/w/", prefix_end(b"/w/"), 0)
         .await
         .unwrap();
