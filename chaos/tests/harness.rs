@@ -1,6 +1,5 @@
-//! Smoke test of the harness against the real member binary. Ignored by
-//! default because it needs `cargo build -p raftplane` first; run with
-//! `cargo test -p raftplane-chaos --test harness -- --ignored`.
+//! Smoke test of the harness against the real member binary (`./dev test`
+//! builds it first and sets RAFTPLANE_BIN).
 
 use std::time::Duration;
 
@@ -10,7 +9,6 @@ use raftplane_chaos::{Cluster, ClusterOptions, prefix_end};
 const LEADER_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the raftplane binary (cargo build -p raftplane)"]
 async fn cluster_survives_kill_pause_restart_and_join() {
     let mut cluster = Cluster::start(ClusterOptions::default())
         .await

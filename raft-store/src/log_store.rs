@@ -6,11 +6,13 @@
 //! only then completes them all: one fsync acknowledges many appends, and no
 //! callback fires before its entries are on disk.
 
+use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::io;
 use std::ops::Bound;
 use std::ops::RangeBounds;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::mpsc;
 
 use openraft::OptionalSend;
@@ -47,10 +49,66 @@ const KEY_VOTE: &[u8] = b"vote";
 const KEY_COMMITTED: &[u8] = b"committed";
 const KEY_PURGED: &[u8] = b"purged";
 
+/// Recent entries kept in memory so replication to followers does not read
+/// and decode them back from RocksDB (each follower reads every entry).
+const LOG_CACHE_ENTRIES: usize = 16_384;
+
+/// The newest log entries, contiguous by index. Shared by the log store and
+/// its readers (replication streams).
+#[derive(Default)]
+struct LogCache {
+    entries: VecDeque<Entry>,
+}
+
+impl LogCache {
+    fn first_index(&self) -> Option<u64> {
+        self.entries.front().map(|e| e.index())
+    }
+
+    fn push(&mut self, entry: Entry) {
+        let contiguous = self
+            .entries
+            .back()
+            .is_none_or(|last| last.index() + 1 == entry.index());
+        if !contiguous {
+            self.entries.clear();
+        }
+        self.entries.push_back(entry);
+        if self.entries.len() > LOG_CACHE_ENTRIES {
+            self.entries.pop_front();
+        }
+    }
+
+    /// Entries in `[start, end)` if the cache holds all of them.
+    fn get(&self, start: u64, end: u64) -> Option<Vec<Entry>> {
+        let first = self.first_index()?;
+        let last = self.entries.back()?.index();
+        if start < first || end > last + 1 || start > end {
+            return None;
+        }
+        let from = usize::try_from(start - first).ok()?;
+        let to = usize::try_from(end - first).ok()?;
+        Some(self.entries.range(from..to).cloned().collect())
+    }
+
+    fn truncate_from(&mut self, index: u64) {
+        while self.entries.back().is_some_and(|e| e.index() >= index) {
+            self.entries.pop_back();
+        }
+    }
+
+    fn purge_upto(&mut self, index: u64) {
+        while self.entries.front().is_some_and(|e| e.index() <= index) {
+            self.entries.pop_front();
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct LogStore {
     db: Arc<DB>,
     flusher: mpsc::SyncSender<IOFlushed<TypeConfig>>,
+    cache: Arc<Mutex<LogCache>>,
 }
 
 impl LogStore {
@@ -61,7 +119,15 @@ impl LogStore {
             .name("raft-log-flush".into())
             .spawn(move || flusher(flush_db, rx))
             .expect("invariant: the flusher thread can be spawned");
-        LogStore { db, flusher: tx }
+        LogStore {
+            db,
+            flusher: tx,
+            cache: Arc::default(),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, LogCache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> io::Result<Option<T>> {
@@ -117,6 +183,16 @@ impl RaftLogReader<TypeConfig> for LogStore {
             Bound::Excluded(&n) => n + 1,
             Bound::Unbounded => 0,
         };
+        let end = match range.end_bound() {
+            Bound::Included(&n) => Some(n + 1),
+            Bound::Excluded(&n) => Some(n),
+            Bound::Unbounded => None,
+        };
+        if let Some(end) = end
+            && let Some(hit) = self.cache().get(start, end)
+        {
+            return Ok(hit);
+        }
         let cf = db::cf(&self.db, CF_LOG);
         let mut out = Vec::new();
         let key = db::u64_key(start);
@@ -152,7 +228,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             }
             None => None,
         };
-        let last_log_id = last.or_else(|| last_purged_log_id.clone());
+        let last_log_id = last.or(last_purged_log_id);
         Ok(LogState {
             last_purged_log_id,
             last_log_id,
@@ -203,10 +279,17 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     {
         let cf = db::cf(&self.db, CF_LOG);
         let mut batch = WriteBatch::default();
-        for entry in entries {
-            batch.put_cf(cf, db::u64_key(entry.index()), codec::encode(&entry)?);
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        for entry in &entries {
+            batch.put_cf(cf, db::u64_key(entry.index()), codec::encode(entry)?);
         }
         self.db.write(batch).map_err(io_err)?;
+        {
+            let mut cache = self.cache();
+            for entry in entries {
+                cache.push(entry);
+            }
+        }
         self.flusher
             .send(callback)
             .map_err(|_| io::Error::other("log flusher thread has stopped"))?;
@@ -215,6 +298,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> Result<(), io::Error> {
         let from = last_log_id.map(|l| l.index() + 1).unwrap_or(0);
+        self.cache().truncate_from(from);
         let cf = db::cf(&self.db, CF_LOG);
         // Not synced on its own: the appends that follow a truncation are
         // synced, and the WAL keeps this delete ordered before them.
@@ -228,6 +312,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn purge(&mut self, log_id: LogId) -> Result<(), io::Error> {
         // Record the purge point first: a crash between the two writes leaves
         // a few extra entries below it, which are never read.
+        self.cache().purge_upto(log_id.index());
         self.db
             .put_cf(
                 db::cf(&self.db, CF_RAFT_META),

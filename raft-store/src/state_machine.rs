@@ -403,7 +403,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         &mut self,
     ) -> std::result::Result<(Option<LogId>, StoredMembership), io::Error> {
         let st = self.state();
-        Ok((st.applied.clone(), st.membership.clone()))
+        Ok((st.applied, st.membership.clone()))
     }
 
     async fn apply<S>(&mut self, mut entries: S) -> std::result::Result<(), io::Error>
@@ -435,7 +435,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             let result = match &entry.payload {
                 EntryPayload::Blank => ApplyResult::None,
                 EntryPayload::Membership(m) => {
-                    last_membership = Some(StoredMembership::new(Some(log_id.clone()), m.clone()));
+                    last_membership = Some(StoredMembership::new(Some(log_id), m.clone()));
                     ApplyResult::None
                 }
                 EntryPayload::Normal(Command::Compact { revision }) => ctx.compact(*revision),
@@ -500,11 +500,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 .put_cf(cf_dedupe, dedupe_key(i, id), codec::encode(&rec)?);
         }
         let cf_meta = db::cf(db, CF_SM_META);
-        ctx.batch.put_cf(
-            cf_meta,
-            META_APPLIED,
-            codec::encode(&Some(applied.clone()))?,
-        );
+        ctx.batch
+            .put_cf(cf_meta, META_APPLIED, codec::encode(&Some(applied))?);
         ctx.batch
             .put_cf(cf_meta, META_REVISION, codec::encode(&ctx.revision)?);
         if let Some(m) = &last_membership {
@@ -532,7 +529,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     .is_none_or(|a| a.index() < applied.index()),
                 "invariant: applied log index strictly increases"
             );
-            st.applied = Some(applied.clone());
+            st.applied = Some(applied);
             if let Some(m) = last_membership {
                 st.membership = m;
             }
@@ -566,7 +563,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         .map_err(io::Error::other)??;
         {
             let mut st = self.state();
-            st.applied = meta.last_log_id.clone();
+            st.applied = meta.last_log_id;
             st.membership = meta.last_membership.clone();
             st.dedupe = dedupe;
         }
