@@ -40,11 +40,12 @@ pub struct ServeArgs {
     pub heartbeat_ms: u64,
     #[arg(long, default_value_t = 1000)]
     pub election_timeout_ms: u64,
-    /// Build a snapshot after this many log entries.
-    #[arg(long, default_value_t = 10_000)]
+    /// Build a snapshot after this many log entries (etcd's default
+    /// snapshot-count).
+    #[arg(long, default_value_t = 100_000)]
     pub snapshot_logs: u64,
     /// Log entries kept behind a snapshot.
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 5_000)]
     pub keep_logs: u64,
     /// Drop watch history older than this.
     #[arg(long, default_value_t = 300)]

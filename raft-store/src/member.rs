@@ -82,8 +82,11 @@ impl MemberConfig {
             api_addr,
             heartbeat_ms: 100,
             election_timeout_ms: 1000,
-            snapshot_logs: 10_000,
-            keep_logs: 1_000,
+            // etcd's defaults: --snapshot-count 100,000 and 5,000 entries
+            // kept for slow followers. A snapshot holds the whole state and
+            // the watch history, so building one often costs real CPU.
+            snapshot_logs: 100_000,
+            keep_logs: 5_000,
             compaction_age_secs: 300,
             compaction_keep_revisions: 1_000_000,
         }
