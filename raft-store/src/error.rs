@@ -43,10 +43,17 @@ pub enum StoreError {
     /// Raft stopped (fatal) or the member is shutting down.
     #[error("raft stopped: {0}")]
     Stopped(String),
+    /// The message is in Display, not in `source()`, so error chains print it once.
     #[error("storage: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("rpc to {target}: {message}")]
     Rpc { target: String, message: String },
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> StoreError {
+        StoreError::Io(e)
+    }
 }
 
 impl StoreError {

@@ -312,6 +312,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn purge(&mut self, log_id: LogId) -> Result<(), io::Error> {
         // Record the purge point first: a crash between the two writes leaves
         // a few extra entries below it, which are never read.
+        // The state machine is written without WAL: make everything applied
+        // so far durable before dropping the log entries that could replay it.
+        db::flush_state_machine(&self.db).map_err(io_err)?;
         self.cache().purge_upto(log_id.index());
         self.db
             .put_cf(

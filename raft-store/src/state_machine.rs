@@ -520,7 +520,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             ctx.revision.0 >= old_rev,
             "invariant: revision never decreases"
         );
-        db.write(std::mem::take(&mut ctx.batch)).map_err(io_err)?;
+        // No WAL: a crash loses at most what the Raft log re-applies (the
+        // log is only purged after `db::flush_state_machine`).
+        let mut write_opts = WriteOptions::default();
+        write_opts.disable_wal(true);
+        db.write_opt(std::mem::take(&mut ctx.batch), &write_opts)
+            .map_err(io_err)?;
         {
             let mut st = self.state();
             assert!(
