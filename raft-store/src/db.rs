@@ -12,8 +12,11 @@
 //! | `dedupe` | log index u64 ++ request id u128 | bincode `DedupeRecord` |
 //! | `sm_meta` | `applied`, `membership`, `revision`, `compacted` | bincode |
 //!
-//! The Raft log and the state machine share one WAL, so a single WAL sync
-//! makes every earlier write of either durable, in order.
+//! The Raft log (and vote) go through the RocksDB WAL, synced by the log
+//! store's flusher. State machine batches skip the WAL: the Raft log is
+//! their WAL. `atomic_flush` writes all column families' memtables to disk
+//! together, so on-disk state machine data always matches its recorded
+//! applied log id.
 
 use std::path::Path;
 use std::sync::Arc;
