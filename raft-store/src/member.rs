@@ -562,19 +562,30 @@ impl RaftMember {
     pub async fn snapshot_now(&self) -> Result<(u64, u64)> {
         let raft = &self.inner.raft;
         let applied = self.inner.reader.applied_index();
-        raft.trigger()
-            .snapshot()
-            .await
-            .map_err(|e| StoreError::Stopped(e.to_string()))?;
-        let m = raft
-            .wait(Some(Duration::from_secs(60)))
-            .metrics(
-                |m| m.snapshot.as_ref().is_some_and(|s| s.index() >= applied),
-                "snapshot built",
-            )
-            .await
-            .map_err(|e| StoreError::Timeout(e.to_string()))?;
-        let snap = m.snapshot.as_ref().map(|s| s.index()).unwrap_or(0);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        // A trigger that arrives while a policy-driven build is running is
+        // dropped by openraft, and that build may end below `applied`:
+        // trigger again until a snapshot covers `applied`.
+        let snap = loop {
+            raft.trigger()
+                .snapshot()
+                .await
+                .map_err(|e| StoreError::Stopped(e.to_string()))?;
+            let built = raft
+                .wait(Some(Duration::from_secs(2)))
+                .metrics(
+                    |m| m.snapshot.as_ref().is_some_and(|s| s.index() >= applied),
+                    "snapshot built",
+                )
+                .await;
+            match built {
+                Ok(m) => break m.snapshot.as_ref().map(|s| s.index()).unwrap_or(0),
+                Err(e) if tokio::time::Instant::now() >= deadline => {
+                    return Err(StoreError::Timeout(e.to_string()));
+                }
+                Err(_) => continue,
+            }
+        };
         raft.trigger()
             .purge_log(snap)
             .await
