@@ -349,20 +349,27 @@ impl RaftMember {
         }
     }
 
+    fn peer_client(
+        &self,
+        addr: &str,
+    ) -> Result<raftplane_proto::v1::raft_peer_client::RaftPeerClient<tonic::transport::Channel>>
+    {
+        self.inner
+            .peers
+            .raft_client(addr)
+            .map_err(|e| StoreError::Rpc {
+                target: addr.into(),
+                message: e.to_string(),
+            })
+    }
+
     async fn forward(
         &self,
         addr: &str,
         fw: &ForwardedWrite,
         deadline: tokio::time::Instant,
     ) -> Result<ForwardReply> {
-        let mut client = self
-            .inner
-            .peers
-            .raft_client(addr)
-            .map_err(|e| StoreError::Rpc {
-                target: addr.into(),
-                message: e.to_string(),
-            })?;
+        let mut client = self.peer_client(addr)?;
         let payload = pb::RaftPayload {
             data: codec::encode(fw)?,
         };
@@ -416,14 +423,7 @@ impl RaftMember {
     }
 
     async fn remote_read_index(&self, addr: &str, deadline: tokio::time::Instant) -> Result<u64> {
-        let mut client = self
-            .inner
-            .peers
-            .raft_client(addr)
-            .map_err(|e| StoreError::Rpc {
-                target: addr.into(),
-                message: e.to_string(),
-            })?;
+        let mut client = self.peer_client(addr)?;
         let reply = tokio::time::timeout_at(deadline, client.read_index(pb::ReadIndexRequest {}))
             .await
             .map_err(|_| StoreError::Timeout(format!("read index from {addr}")))?
