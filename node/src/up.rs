@@ -141,9 +141,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     // Supervise: a member that dies (killed by a chaos test, say) is
     // restarted from its data after a pause, like a service manager would.
+    use tokio::signal::unix::SignalKind;
+    use tokio::signal::unix::signal;
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            _ = hangup.recv() => break,
             (idx, status) = first_exit(&mut children) => {
                 let id = children[idx].0;
                 eprintln!("member {id} exited ({status}); restarting it in 1s");
@@ -174,7 +180,8 @@ fn spawn_member(
         .create(true)
         .append(true)
         .open(dir.join("member.log"))?;
-    Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .arg("serve")
         .args(["--id", &m.id.to_string()])
         .arg("--data-dir")
@@ -193,7 +200,16 @@ fn spawn_member(
         // Ctrl-C reaches the whole process group; members get SIGTERM from
         // stop_all instead, in order.
         .process_group(0)
-        .kill_on_drop(true)
+        .kill_on_drop(true);
+    // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+    // If `up` itself dies (even by SIGKILL), its members get SIGTERM.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    command
         .spawn()
         .with_context(|| format!("cannot start member {}", m.id))
 }
