@@ -34,7 +34,6 @@ use crate::raft_types::AppendEntriesRequest;
 use crate::raft_types::Snapshot;
 use crate::raft_types::SnapshotMeta;
 use crate::raft_types::Vote;
-use crate::types::Command;
 use crate::types::Compare;
 use crate::types::EventKind;
 use crate::types::KeyRange;
@@ -280,16 +279,7 @@ impl RaftPeer for PeerService {
             return Err(Status::invalid_argument(e));
         }
         let reply = if self.member.is_leader() {
-            let cmd = Command::Txn {
-                request_id: fw.request_id,
-                fence_term: fw.fence_term,
-                time_ms: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as u64)
-                    .unwrap_or(0),
-                txn: fw.txn,
-            };
-            self.member.propose_local(cmd).await
+            self.member.propose_write(&fw).await
         } else {
             ForwardReply::NotLeader {
                 leader: self.member.current_leader(),

@@ -263,6 +263,18 @@ impl RaftMember {
         Some((leader, node.peer_addr.clone()))
     }
 
+    /// Proposes a client write on this member, which must be the leader; the
+    /// leader stamps it with its clock (history age, see `Command::Txn`).
+    pub(crate) async fn propose_write(&self, fw: &ForwardedWrite) -> ForwardReply {
+        self.propose_local(Command::Txn {
+            request_id: fw.request_id,
+            fence_term: fw.fence_term,
+            time_ms: now_ms(),
+            txn: fw.txn.clone(),
+        })
+        .await
+    }
+
     /// Proposes on this member, which must be the leader.
     pub(crate) async fn propose_local(&self, command: Command) -> ForwardReply {
         let started = std::time::Instant::now();
@@ -320,15 +332,7 @@ impl RaftMember {
                 return Err(StoreError::NoLeader(last_err));
             }
             let reply = match self.leader_addr() {
-                Some((leader, _)) if leader == self.id() => {
-                    let cmd = Command::Txn {
-                        request_id: fw.request_id,
-                        fence_term: fw.fence_term,
-                        time_ms: now_ms(),
-                        txn: fw.txn.clone(),
-                    };
-                    self.propose_local(cmd).await
-                }
+                Some((leader, _)) if leader == self.id() => self.propose_write(&fw).await,
                 Some((leader, addr)) => match self.forward(&addr, &fw, deadline).await {
                     Ok(r) => r,
                     Err(e) => {
