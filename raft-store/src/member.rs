@@ -47,8 +47,9 @@ use crate::watch::Watcher;
 pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 /// How long a read barrier may wait for a leader and for local apply.
 pub const READ_DEADLINE: Duration = Duration::from_secs(10);
-/// Proposals slower than this are logged.
-const SLOW_PROPOSAL: Duration = Duration::from_millis(20);
+/// Proposals slower than this are logged (etcd's warning-apply-duration);
+/// lower values log on every queued write under heavy load.
+const SLOW_PROPOSAL: Duration = Duration::from_millis(100);
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
 /// How often the leader considers compacting history.
 const COMPACTION_CHECK_INTERVAL: Duration = Duration::from_secs(5);
