@@ -173,6 +173,7 @@ impl WatchHub {
             });
         }
         Ok(Watcher {
+            hub: self.clone(),
             range,
             next: from,
             history_until: registered_at,
@@ -185,6 +186,7 @@ impl WatchHub {
 
 /// One subscription's ordered stream of revisions.
 pub struct Watcher {
+    hub: WatchHub,
     range: KeyRange,
     /// The next revision this watcher has not delivered.
     next: Revision,
@@ -199,6 +201,23 @@ impl Watcher {
     /// The next revision this watcher will deliver.
     pub fn next_revision(&self) -> Revision {
         self.next
+    }
+
+    /// The revision up to which this watcher has handed out every event in
+    /// its range, if it is caught up with the hub (live mode, nothing
+    /// queued); a BOOKMARK may carry it. None while replaying history or
+    /// with revisions queued.
+    pub fn progress(&self) -> Option<Revision> {
+        if self.next <= self.history_until {
+            return None;
+        }
+        // Publish sends every revision up to the hub's under the hub lock,
+        // so once the lock is released they are all in `rx`.
+        let published = self.hub.revision();
+        if !self.rx.is_empty() || self.cut.load(Ordering::Acquire) != CUT_NONE {
+            return None;
+        }
+        Some(published.max(Revision(self.next.0.saturating_sub(1))))
     }
 
     /// Next batch: one or more whole revisions, in order. `None` when the
