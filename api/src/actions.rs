@@ -186,6 +186,11 @@ async fn evict(api: &Api, t: &Target, p: &Params, eviction: &Value) -> ApiResult
         }
     }
     let opts = DeleteOptions {
+        dry_run: p.dry_run
+            || eviction
+                .pointer("/deleteOptions/dryRun")
+                .and_then(Value::as_array)
+                .is_some_and(|d| !d.is_empty()),
         grace_period_seconds: eviction
             .pointer("/deleteOptions/gracePeriodSeconds")
             .and_then(Value::as_i64),

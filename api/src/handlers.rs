@@ -1475,8 +1475,8 @@ impl Api {
                     failure: vec![],
                 }
             };
-            if p.dry_run {
-                return Ok((StatusCode::OK, new));
+            if p.dry_run || opts.dry_run {
+                return Ok((StatusCode::OK, if delete_now { current } else { new }));
             }
             let r = self.objects.txn(txn).await?;
             if !r.succeeded {
@@ -1629,6 +1629,7 @@ enum UpdatePlan {
 /// DeleteOptions from the body and query.
 #[derive(Default, Debug, Clone)]
 pub struct DeleteOptions {
+    pub dry_run: bool,
     pub grace_period_seconds: Option<i64>,
     pub propagation_policy: Option<String>,
     pub uid: Option<String>,
@@ -1637,6 +1638,7 @@ pub struct DeleteOptions {
 
 fn delete_options(p: &Params, body: &[u8]) -> ApiResult<DeleteOptions> {
     let mut o = DeleteOptions {
+        dry_run: p.dry_run,
         grace_period_seconds: p.grace_period_seconds,
         propagation_policy: p.propagation_policy.clone(),
         ..Default::default()
@@ -1656,11 +1658,13 @@ fn delete_options(p: &Params, body: &[u8]) -> ApiResult<DeleteOptions> {
         if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) {
             o.propagation_policy = Some("Orphan".into());
         }
-        if let Some(dr) = v.get("dryRun").and_then(Value::as_array)
-            && dr.iter().any(|x| x == "All")
-        {
-            // handled through Params by the caller when set in the query;
-            // a body dryRun is honoured the same way.
+        if let Some(dr) = v.get("dryRun").and_then(Value::as_array) {
+            if dr.iter().any(|x| x != "All") {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid dryRun value: {dr:?}; supported values: \"All\""
+                )));
+            }
+            o.dry_run = !dr.is_empty();
         }
         o.uid = v
             .pointer("/preconditions/uid")

@@ -279,8 +279,8 @@ async fn wait_and_report(
     println!();
     println!("Point kubectl at it:");
     println!("  export KUBECONFIG={}", kubeconfig.display());
-    println!("  kubectl version");
-    println!("(Health and /version are served today; the Kubernetes resource API is being built.)");
+    println!("  kubectl get namespaces");
+    println!("(plain HTTP on 127.0.0.1 and no authentication until TLS and RBAC land.)");
     println!();
     println!(
         "Cluster status:   raftplane status --data-dir {}",
