@@ -26,6 +26,10 @@ const VERBS: &[&str] = &[
     "watch",
 ];
 
+fn verbs_of(d: &ResourceDef) -> &'static [&'static str] {
+    if d.create_only { &["create"] } else { VERBS }
+}
+
 const AGGREGATED_CT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// (name, group, version, kind, verbs) of each subresource.
@@ -73,7 +77,7 @@ fn resource_list(group: &str, version: &str) -> Value {
             "singularName": d.singular,
             "namespaced": d.namespaced,
             "kind": d.kind,
-            "verbs": VERBS,
+            "verbs": verbs_of(d),
         });
         if !d.short_names.is_empty() {
             r["shortNames"] = json!(d.short_names);
@@ -138,7 +142,7 @@ fn aggregated_resources(group: &str, version: &str) -> Vec<Value> {
                 "responseKind": {"group": d.group, "version": d.version, "kind": d.kind},
                 "scope": if d.namespaced { "Namespaced" } else { "Cluster" },
                 "singularResource": d.singular,
-                "verbs": VERBS,
+                "verbs": verbs_of(d),
             });
             if !d.short_names.is_empty() {
                 r["shortNames"] = json!(d.short_names);

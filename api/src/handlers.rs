@@ -227,9 +227,11 @@ pub async fn read_body(body: Body) -> ApiResult<Bytes> {
         })
 }
 
-/// Decodes a JSON or YAML body into an object.
-fn decode_body(ct: &str, body: &[u8]) -> ApiResult<Value> {
+/// Decodes a JSON, YAML or Kubernetes protobuf body into an object.
+pub fn decode_body(ct: &str, body: &[u8]) -> ApiResult<Value> {
     let v: Value = match ct {
+        crate::protobuf::CONTENT_TYPE => crate::protobuf::decode(body)
+            .map_err(|e| ApiError::bad_request(format!("unable to decode protobuf body: {e}")))?,
         "" | "application/json" | "*/*" => serde_json::from_slice(body).map_err(|e| {
             ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
         })?,
@@ -370,17 +372,28 @@ fn decode_continue(s: &str) -> ApiResult<ContinueToken> {
     Ok(t)
 }
 
-/// Minimal parse for label-only selection.
-#[derive(serde::Deserialize)]
-struct LabelsOnly {
-    #[serde(default)]
-    metadata: LabelsMeta,
-}
-
+/// The parts of metadata selection needs.
 #[derive(serde::Deserialize, Default)]
-struct LabelsMeta {
+struct SelectMeta {
     #[serde(default)]
     labels: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+}
+
+/// Parses only the `metadata` object of a stored value (it comes first,
+/// see `objects`), leaving spec and status unread.
+fn stored_meta(stored: &[u8]) -> Option<SelectMeta> {
+    use serde::Deserialize;
+    let rest = stored.strip_prefix(b"{\"metadata\":")?;
+    let mut de = serde_json::Deserializer::from_slice(rest);
+    SelectMeta::deserialize(&mut de).ok()
+}
+
+fn stored_labels(stored: &[u8]) -> Option<SelectMeta> {
+    stored_meta(stored)
 }
 
 /// Label + field selection of stored objects.
@@ -407,9 +420,20 @@ impl Selection {
             return true;
         }
         if self.fields.is_empty() {
-            return match serde_json::from_slice::<LabelsOnly>(stored) {
-                Ok(l) => self.labels.matches(l.metadata.labels.as_ref()),
-                Err(_) => false,
+            return match stored_labels(stored) {
+                Some(l) => self.labels.matches(l.labels.as_ref()),
+                None => false,
+            };
+        }
+        if self.fields.metadata_only() {
+            return match stored_meta(stored) {
+                Some(m) => {
+                    self.labels.matches(m.labels.as_ref())
+                        && self.fields.matches(
+                            &json!({"metadata": {"name": m.name, "namespace": m.namespace}}),
+                        )
+                }
+                None => false,
             };
         }
         match serde_json::from_slice::<Value>(stored) {
@@ -479,6 +503,20 @@ impl Api {
                 def.plural
             ))
         };
+        if def.create_only {
+            return match (&method, t.name.is_some()) {
+                (&Method::POST, false) => {
+                    let body = read_body(body).await?;
+                    let mut obj = decode_body(&content_type(&headers), &body)?;
+                    check_type(&mut obj, &def.api_version(), def.kind)?;
+                    Ok(value_response(
+                        StatusCode::CREATED,
+                        &crate::actions::review(obj),
+                    ))
+                }
+                _ => Err(verb_err()),
+            };
+        }
         match (t.name.is_some(), t.sub.as_deref()) {
             (false, None) => match method {
                 Method::GET if p.watch || t.legacy_watch => {
@@ -491,6 +529,7 @@ impl Api {
                 }
                 Method::DELETE if t.namespace.is_some() || !def.namespaced => {
                     let body = read_body(body).await?;
+                    let body = delete_body(&headers, &body)?;
                     self.delete_collection(&t, &p, &headers, &body).await
                 }
                 _ => Err(verb_err()),
@@ -514,6 +553,7 @@ impl Api {
                 }
                 Method::DELETE => {
                     let body = read_body(body).await?;
+                    let body = delete_body(&headers, &body)?;
                     self.delete(&t, &p, &body).await
                 }
                 _ => Err(verb_err()),
@@ -1624,6 +1664,16 @@ enum UpdatePlan {
     NoChange,
     Write(Value),
     Delete(Value),
+}
+
+/// A DELETE body as JSON bytes (client-go sends DeleteOptions as protobuf
+/// when it speaks protobuf).
+fn delete_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<Vec<u8>> {
+    if body.is_empty() || content_type(headers) != crate::protobuf::CONTENT_TYPE {
+        return Ok(body.to_vec());
+    }
+    let v = decode_body(crate::protobuf::CONTENT_TYPE, body)?;
+    serde_json::to_vec(&v).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// DeleteOptions from the body and query.

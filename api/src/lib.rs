@@ -16,6 +16,7 @@ pub mod params;
 pub mod patch;
 pub mod patching;
 pub mod printing;
+pub mod protobuf;
 pub mod registry;
 pub mod selectors;
 pub mod table;

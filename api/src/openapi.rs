@@ -262,6 +262,18 @@ fn kind_schema(
         ("autoscaling", "v2", "HorizontalPodAutoscaler") => {
             add::<api::autoscaling::v2::HorizontalPodAutoscaler>(g)
         }
+        ("authorization.k8s.io", "v1", "SelfSubjectAccessReview") => {
+            add::<api::authorization::v1::SelfSubjectAccessReview>(g)
+        }
+        ("authorization.k8s.io", "v1", "SubjectAccessReview") => {
+            add::<api::authorization::v1::SubjectAccessReview>(g)
+        }
+        ("authorization.k8s.io", "v1", "SelfSubjectRulesReview") => {
+            add::<api::authorization::v1::SelfSubjectRulesReview>(g)
+        }
+        ("authentication.k8s.io", "v1", "SelfSubjectReview") => {
+            add::<api::authentication::v1::SelfSubjectReview>(g)
+        }
         ("authentication.k8s.io", "v1", "TokenRequest") => {
             add::<api::authentication::v1::TokenRequest>(g)
         }
@@ -965,6 +977,21 @@ fn build_paths(schemas: &Schemas) -> BTreeMap<String, Paths> {
         );
         for r in registry::resources_of(group, version) {
             if let Some((def, list_def)) = schemas.kinds.get(&(r.group, r.version, r.kind)) {
+                if r.create_only {
+                    // Reviews: POST on the collection only.
+                    let mut own = Paths::new();
+                    resource_paths(r, &prefix, &gv_id, &gv_tag, def, list_def, &mut own);
+                    for (path, mut item) in own {
+                        if path.contains("/watch/") || path.ends_with("{name}") {
+                            continue;
+                        }
+                        item.ops.retain(|op| op.method == "post");
+                        if !item.ops.is_empty() {
+                            paths.insert(path, item);
+                        }
+                    }
+                    continue;
+                }
                 resource_paths(r, &prefix, &gv_id, &gv_tag, def, list_def, &mut paths);
             }
         }
@@ -1701,6 +1728,10 @@ mod tests {
                 "{} schemas with GVK {gvk}",
                 with_gvk.len()
             );
+            if r.create_only {
+                // Reviews have a POST and nothing else.
+                continue;
+            }
             let ops = patch_ops_with_gvk(&doc, &gvk);
             assert!(!ops.is_empty(), "no PATCH for {gvk}");
             for op in ops {

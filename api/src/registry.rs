@@ -50,6 +50,9 @@ pub struct ResourceDef {
     pub generation: bool,
     /// Field selectors beyond metadata.name and metadata.namespace.
     pub fields: &'static [&'static str],
+    /// A review (SubjectAccessReview, SelfSubjectReview...): POST only,
+    /// answered from the request, never stored.
+    pub create_only: bool,
 }
 
 impl ResourceDef {
@@ -124,7 +127,13 @@ const fn def(
         actions: &[],
         generation: false,
         fields: NONE,
+        create_only: false,
     }
+}
+
+const fn review(mut d: ResourceDef) -> ResourceDef {
+    d.create_only = true;
+    d
 }
 
 const fn short(mut d: ResourceDef, short_names: &'static [&'static str]) -> ResourceDef {
@@ -525,6 +534,39 @@ pub static RESOURCES: &[ResourceDef] = &[
             true,
         ),
         &["netpol"],
+    )),
+    // authorization.k8s.io/v1 and authentication.k8s.io/v1 reviews
+    review(def(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+        "",
+        false,
+    )),
+    review(def(
+        "authorization.k8s.io",
+        "v1",
+        "SubjectAccessReview",
+        "subjectaccessreviews",
+        "",
+        false,
+    )),
+    review(def(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+        "",
+        false,
+    )),
+    review(def(
+        "authentication.k8s.io",
+        "v1",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
+        "",
+        false,
     )),
     // storage.k8s.io/v1
     short(
