@@ -179,20 +179,22 @@ async fn evict(api: &Api, t: &Target, p: &Params, eviction: &Value) -> ApiResult
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if observed < generation {
-                return Err(ApiError::too_many_requests(
-                    format!(
-                        "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {pdb_name} is still being processed by the server."
-                    ),
-                    10,
-                ));
+                return Err(disruption_error(format!(
+                    "The disruption budget {pdb_name} is still being processed by the server."
+                )));
             }
             if allowed <= 0 {
-                return Err(ApiError::too_many_requests(
-                    format!(
-                        "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {pdb_name} needs 1 healthy pods and has 0 currently"
-                    ),
-                    10,
-                ));
+                let wanted = pdb
+                    .pointer("/status/desiredHealthy")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+                let healthy = pdb
+                    .pointer("/status/currentHealthy")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+                return Err(disruption_error(format!(
+                    "The disruption budget {pdb_name} needs {wanted} healthy pods and has {healthy} currently"
+                )));
             }
         }
     }
@@ -428,4 +430,19 @@ pub fn review(mut obj: Value) -> Value {
     }
     obj["metadata"]["creationTimestamp"] = Value::Null;
     obj
+}
+
+/// 429 for an eviction a PodDisruptionBudget forbids, shaped as the
+/// eviction REST handler answers (the budget's state in the cause).
+fn disruption_error(cause: String) -> ApiError {
+    ApiError {
+        details: Some(
+            json!({"causes": [{"reason": "DisruptionBudget", "message": cause}], "retryAfterSeconds": 10}),
+        ),
+        ..ApiError::new(
+            429,
+            "TooManyRequests",
+            "Cannot evict pod as it would violate the pod's disruption budget.",
+        )
+    }
 }

@@ -812,7 +812,7 @@ impl Api {
 
     /// Fails with 404 if the namespace does not exist and 403 if it is
     /// terminating (NamespaceLifecycle admission).
-    async fn check_namespace(&self, ns: &str) -> ApiResult<()> {
+    async fn check_namespace(&self, t: &Target, name: &str, ns: &str) -> ApiResult<()> {
         let nsdef =
             registry::lookup("", "v1", "namespaces").expect("invariant: namespaces registered");
         let key = nsdef.key(None, ns);
@@ -827,12 +827,15 @@ impl Api {
         if meta(&obj).get("deletionTimestamp").is_some()
             || obj.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
         {
+            let mut details = json!({"name": name, "kind": t.def.plural, "causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]});
+            if !t.def.group.is_empty() {
+                details["group"] = json!(t.def.group);
+            }
             return Err(ApiError {
-                details: Some(
-                    json!({"name": ns, "kind": "namespaces", "causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]}),
-                ),
+                details: Some(details),
                 ..ApiError::forbidden(format!(
-                    "unable to create new content in namespace {ns} because it is being terminated"
+                    "{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                    crate::error::qualified(t.def.group, t.def.plural)
                 ))
             });
         }
@@ -961,10 +964,15 @@ impl Api {
         mut obj: Value,
     ) -> ApiResult<(Value, Revision)> {
         let def = t.def;
+        self.extras.schemas.prune(def, &mut obj);
         self.prepare_create(t, &mut obj)?;
         if def.namespaced {
             let ns = t.namespace.clone().unwrap_or_default();
-            self.check_namespace(&ns).await?;
+            let name = meta_str(&obj, "name")
+                .or(meta_str(&obj, "generateName"))
+                .unwrap_or("")
+                .to_string();
+            self.check_namespace(t, &name, &ns).await?;
         }
         let generate = meta_str(&obj, "generateName").map(String::from);
         let explicit_name = meta_str(&obj, "name")
@@ -1007,6 +1015,11 @@ impl Api {
             }
             let stored = objects::encode(&candidate)?;
             if p.dry_run {
+                // Everything but the write: an existing object is still 409.
+                self.objects.prepare(ReadMode::Consistent).await?;
+                if self.objects.get(&key, Revision::ZERO).await?.is_some() {
+                    return Err(ApiError::already_exists(def.group, def.plural, &name));
+                }
                 return Ok((candidate, self.objects.revision()));
             }
             txn.success.push(Op::Put {
@@ -1105,6 +1118,9 @@ impl Api {
         let status_only = matches!(t.sub.as_deref(), Some("status"));
         let internal = matches!(t.sub.as_deref(), Some("binding") | Some("finalize"));
         let key = t.key();
+        // Local state may lag the leader: a precondition that fails against
+        // it, or a lost compare, is re-checked after a read barrier.
+        let mut fresh = false;
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let kv = self.objects.get(&key, Revision::ZERO).await?;
             let current = kv.as_ref().map(objects::decode).transpose()?;
@@ -1124,10 +1140,22 @@ impl Api {
                 return Ok((StatusCode::CREATED, created));
             };
             let kv = kv.expect("invariant: current came from kv");
-            let Some(desired) = f(Some(&current))? else {
-                return Ok((StatusCode::OK, current));
+            let planned = f(Some(&current)).and_then(|desired| match desired {
+                None => Ok(None),
+                Some(d) => self
+                    .prepare_update(t, &current, d, status_only, internal)
+                    .map(Some),
+            });
+            let new = match planned {
+                Err(e) if e.code == 409 && !fresh => {
+                    self.objects.prepare(ReadMode::Consistent).await?;
+                    fresh = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
+                Ok(None) => return Ok((StatusCode::OK, current)),
+                Ok(Some(plan)) => plan,
             };
-            let new = self.prepare_update(t, &current, desired, status_only, internal)?;
             let new = match new {
                 UpdatePlan::NoChange => return Ok((StatusCode::OK, current)),
                 UpdatePlan::Write(v) => v,
@@ -1149,8 +1177,13 @@ impl Api {
                     crate::actions::release_allocations(def, &current, &mut txn);
                     let r = self.objects.txn(txn).await?;
                     if r.succeeded {
+                        let mut v = v;
+                        meta_mut(&mut v)
+                            .insert("resourceVersion".into(), json!(r.revision.0.to_string()));
                         return Ok((StatusCode::OK, v));
                     }
+                    self.objects.prepare(ReadMode::Consistent).await?;
+                    fresh = true;
                     continue;
                 }
             };
@@ -1176,8 +1209,11 @@ impl Api {
                     .insert("resourceVersion".into(), json!(r.revision.0.to_string()));
                 return Ok((StatusCode::OK, new));
             }
-            // Lost a race: re-read and recompute. A resourceVersion the
-            // client pinned now mismatches and `prepare_update` answers 409.
+            // Lost a race: catch up, re-read and recompute. A
+            // resourceVersion the client pinned now mismatches and
+            // `prepare_update` answers 409.
+            self.objects.prepare(ReadMode::Consistent).await?;
+            fresh = true;
         }
         Err(ApiError::modified(def.group, def.plural, t.name()))
     }
@@ -1286,6 +1322,7 @@ impl Api {
                 ));
             }
         }
+        self.extras.schemas.prune(def, &mut new);
         if !internal {
             self.admit(def, &mut new, Some(current), status_only)?;
         }
@@ -1368,7 +1405,22 @@ impl Api {
 
     async fn delete(&self, t: &Target, p: &Params, body: &[u8]) -> ApiResult<Response> {
         let opts = delete_options(p, body)?;
-        let (status, v) = self.delete_object(t, p, &opts).await?;
+        let (status, v, gone) = self.delete_object(t, p, &opts).await?;
+        // kube-apiserver returns the deleted object only for kinds whose
+        // registry sets ReturnDeletedObject (pods, services); the others
+        // answer a Status once the object is gone.
+        if gone && !matches!(t.def.kind, "Pod" | "Service") {
+            let mut details = json!({
+                "name": t.name(),
+                "kind": t.def.plural,
+                "uid": meta_str(&v, "uid"),
+            });
+            if !t.def.group.is_empty() {
+                details["group"] = json!(t.def.group);
+            }
+            let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details});
+            return Ok(value_response(StatusCode::OK, &status));
+        }
         Ok(value_response(status, &v))
     }
 
@@ -1378,9 +1430,10 @@ impl Api {
         t: &Target,
         p: &Params,
         opts: &DeleteOptions,
-    ) -> ApiResult<(StatusCode, Value)> {
+    ) -> ApiResult<(StatusCode, Value, bool)> {
         let def = t.def;
         let key = t.key();
+        let mut fresh = false;
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let kv = match self.objects.get(&key, Revision::ZERO).await? {
                 Some(kv) => kv,
@@ -1393,6 +1446,20 @@ impl Api {
                 }
             };
             let current = objects::decode(&kv)?;
+            let uid_mismatch = opts
+                .uid
+                .as_ref()
+                .is_some_and(|u| Some(u.as_str()) != meta_str(&current, "uid"));
+            let rv_mismatch = opts
+                .resource_version
+                .as_ref()
+                .is_some_and(|rv| Some(rv.as_str()) != meta_str(&current, "resourceVersion"));
+            if (uid_mismatch || rv_mismatch) && !fresh {
+                // This member may lag: re-check against the latest state.
+                self.objects.prepare(ReadMode::Consistent).await?;
+                fresh = true;
+                continue;
+            }
             if let Some(uid) = &opts.uid
                 && Some(uid.as_str()) != meta_str(&current, "uid")
             {
@@ -1501,7 +1568,7 @@ impl Api {
                     new["status"]["phase"] = json!("Terminating");
                 }
                 if comparable(&new) == comparable(&current) {
-                    return Ok((StatusCode::ACCEPTED, current));
+                    return Ok((StatusCode::ACCEPTED, current, false));
                 }
                 Txn {
                     compares: vec![Compare::ModRevisionEquals(
@@ -1516,20 +1583,26 @@ impl Api {
                 }
             };
             if p.dry_run || opts.dry_run {
-                return Ok((StatusCode::OK, if delete_now { current } else { new }));
+                return Ok(if delete_now {
+                    (StatusCode::OK, current, true)
+                } else {
+                    (StatusCode::OK, new, false)
+                });
             }
             let r = self.objects.txn(txn).await?;
             if !r.succeeded {
+                self.objects.prepare(ReadMode::Consistent).await?;
+                fresh = true;
                 continue;
             }
             if delete_now {
-                return Ok((StatusCode::OK, current));
+                return Ok((StatusCode::OK, current, true));
             }
             meta_mut(&mut new).insert("resourceVersion".into(), json!(r.revision.0.to_string()));
             if def.kind == "Namespace" {
                 crate::actions::spawn_namespace_cleanup(self.clone(), t.name().to_string());
             }
-            return Ok((StatusCode::OK, new));
+            return Ok((StatusCode::OK, new, false));
         }
         Err(ApiError::modified(def.group, def.plural, t.name()))
     }
@@ -1562,7 +1635,7 @@ impl Api {
             let mut one = t.clone();
             one.name = meta_str(&obj, "name").map(String::from);
             match self.delete_object(&one, p, &opts).await {
-                Ok((_, v)) => deleted.push(v),
+                Ok((_, v, _)) => deleted.push(v),
                 Err(e) if e.code == 404 => {}
                 Err(e) => return Err(e),
             }

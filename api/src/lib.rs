@@ -73,11 +73,20 @@ pub fn router(member: RaftMember) -> Router {
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/version", get(version))
+        .route("/version/", get(version))
         .route("/api", get(api_root))
+        .route("/api/", get(api_root))
         .route("/api/v1", get(|| async { discovery::api_v1() }))
+        .route("/api/v1/", get(|| async { discovery::api_v1() }))
         .route("/api/v1/{*rest}", any(core_api))
         .route("/apis", get(|headers: HeaderMap| async move { discovery::apis(&headers) }))
+        .route("/apis/", get(|headers: HeaderMap| async move { discovery::apis(&headers) }))
         .route("/apis/{group}", get(|Path(g): Path<String>| async move { discovery::group(&g) }))
+        .route("/apis/{group}/", get(|Path(g): Path<String>| async move { discovery::group(&g) }))
+        .route(
+            "/apis/{group}/{version}/",
+            get(|Path((g, v)): Path<(String, String)>| async move { discovery::group_version(&g, &v) }),
+        )
         .route(
             "/apis/{group}/{version}",
             get(|Path((g, v)): Path<(String, String)>| async move { discovery::group_version(&g, &v) }),
@@ -153,6 +162,7 @@ async fn core_api(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let rest = rest.strip_suffix('/').unwrap_or(&rest);
     let segs: Vec<&str> = rest.split('/').collect();
     s.api
         .serve("", "v1", &segs, method, uri.query(), headers, body)
@@ -167,6 +177,7 @@ async fn group_api(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let rest = rest.strip_suffix('/').unwrap_or(&rest);
     let segs: Vec<&str> = rest.split('/').collect();
     s.api
         .serve(&group, &version, &segs, method, uri.query(), headers, body)

@@ -120,6 +120,72 @@ impl Schemas {
         }
     }
 
+    fn prune_walk(&self, schema: &Value, v: &mut Value, path: &str, out: &mut Vec<String>) {
+        let schema = self.resolve(schema);
+        if schema.get("x-kubernetes-preserve-unknown-fields").is_some() {
+            return;
+        }
+        match v {
+            Value::Object(map) => {
+                if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                    let mut unknown = Vec::new();
+                    for (k, child) in map.iter_mut() {
+                        let p = if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        };
+                        match props.get(k) {
+                            Some(s) => self.prune_walk(s, child, &p, out),
+                            None => {
+                                unknown.push(k.clone());
+                                if out.len() < MAX_UNKNOWN_FIELDS {
+                                    out.push(p);
+                                }
+                            }
+                        }
+                    }
+                    for k in unknown {
+                        map.remove(&k);
+                    }
+                } else if let Some(ap) =
+                    schema.get("additionalProperties").filter(|a| a.is_object())
+                {
+                    for (k, child) in map.iter_mut() {
+                        let p = if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        };
+                        self.prune_walk(ap, child, &p, out);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(item_schema) = schema.get("items") {
+                    for (i, child) in items.iter_mut().enumerate() {
+                        self.prune_walk(item_schema, child, &format!("{path}[{i}]"), out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Drops the fields the kind's schema does not know (kube-apiserver's
+    /// decoder never stores them) and returns their paths.
+    pub fn prune(&self, def: &ResourceDef, obj: &mut Value) -> Vec<String> {
+        let Some(name) = crate::patch::definition_for(def.group, def.version, def.kind) else {
+            return Vec::new();
+        };
+        let Some(schema) = self.by_name.get(name) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        self.prune_walk(schema, obj, "", &mut out);
+        out
+    }
+
     /// Paths of fields the kind's schema does not know (as kube-apiserver's
     /// strict decoder names them: `spec.containers[0].foo`).
     pub fn unknown_fields(&self, def: &ResourceDef, obj: &Value) -> Vec<String> {

@@ -17,6 +17,8 @@
 //! - [`etcd`]: a local etcd cluster, the benchmarks' baseline.
 //! - [`bench`]: the closed-loop write workload shared by every system under
 //!   test, latency percentiles, and the store benchmark against etcd.
+//! - [`bench_api`]: Kubernetes REST API loads (pod create, get, list,
+//!   watch fan-out) over HTTP/1.1 against a running cluster.
 //!
 //! Invariant: this crate sits on top. It may depend on `raftplane-proto`
 //! and nothing else of raftplane; it never links `raft-store` or the member
@@ -27,6 +29,7 @@
 //! harness with `PR_SET_PDEATHSIG`.
 
 pub mod bench;
+pub mod bench_api;
 pub mod client;
 pub mod etcd;
 pub mod harness;

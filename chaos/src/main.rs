@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use raftplane_chaos::bench::{self, LoadReport, LoadSpec};
+use raftplane_chaos::bench_api::{self, ApiBenchSpec, ApiRow, Targets};
 use raftplane_chaos::client::{ClientOptions, DEFAULT_CONNECT_TIMEOUT, channel};
 use raftplane_chaos::etcd::{EtcdCluster, which};
 use raftplane_chaos::{Cluster, ClusterOptions, StoreClient};
@@ -45,6 +46,47 @@ enum Bench {
     /// Closed-loop puts against the leader of a 3-member raftplane cluster,
     /// then of a 3-member etcd cluster, same workload, same disk.
     Store(StoreArgs),
+    /// Kubernetes REST API loads (pod create, consistent get, selector
+    /// list, watch fan-out) against a 3-member raftplane cluster.
+    Api(ApiArgs),
+}
+
+#[derive(Args, Clone, Debug)]
+struct ApiArgs {
+    /// Measured seconds per load (create, get, each list, watch writes).
+    #[arg(long, default_value_t = 10)]
+    duration_secs: u64,
+    /// Warm-up seconds before each closed-loop measurement.
+    #[arg(long, default_value_t = 2)]
+    warmup_secs: u64,
+    /// Closed-loop clients (one HTTP/1.1 connection each) of the create
+    /// and get loads, spread over the members.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Skip the create variant with every client on the leader.
+    #[arg(long)]
+    no_leader_create: bool,
+    /// Pods in the listed namespace.
+    #[arg(long, default_value_t = 5_000)]
+    list_pods: usize,
+    /// Closed-loop clients of the list load.
+    #[arg(long, default_value_t = 1)]
+    list_clients: usize,
+    /// Watch streams, spread over the members (0: skip the watch load).
+    #[arg(long, default_value_t = 1_000)]
+    watchers: usize,
+    /// Watch writer rate, writes per second (half creates, half patches).
+    #[arg(long, default_value_t = 20)]
+    watch_rate: u32,
+    /// Seconds before one request counts as failed.
+    #[arg(long, default_value_t = 5)]
+    op_timeout_secs: u64,
+    /// Parent of the run's data dir (default: the system temp dir).
+    #[arg(long)]
+    data_root: Option<PathBuf>,
+    /// Keep data dirs and logs after the run.
+    #[arg(long)]
+    keep_data: bool,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -97,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Bench(Bench::Store(args)) => bench_store(args).await,
+        Command::Bench(Bench::Api(args)) => bench_api(args).await,
     }
 }
 
@@ -147,6 +190,103 @@ async fn bench_store(args: StoreArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+async fn bench_api(args: ApiArgs) -> anyhow::Result<()> {
+    if !(1..=MAX_DURATION_SECS).contains(&args.duration_secs)
+        || args.warmup_secs > MAX_DURATION_SECS
+        || !(1..=MAX_DURATION_SECS).contains(&args.op_timeout_secs)
+    {
+        bail!(
+            "--duration-secs, --warmup-secs and --op-timeout-secs must be at most {MAX_DURATION_SECS} (and positive but for warm-up)"
+        );
+    }
+    let spec = ApiBenchSpec {
+        warmup: Duration::from_secs(args.warmup_secs),
+        duration: Duration::from_secs(args.duration_secs),
+        clients: args.clients,
+        leader_create: !args.no_leader_create,
+        list_pods: args.list_pods,
+        list_clients: args.list_clients,
+        watchers: args.watchers,
+        watch_rate: args.watch_rate,
+        op_timeout: Duration::from_secs(args.op_timeout_secs),
+    };
+    spec.validate().map_err(anyhow::Error::msg)?;
+    // Before the members start: they inherit the limit, and each holds
+    // about a third of the watch streams.
+    let nofile = bench_api::raise_nofile_limit(spec.fds_needed()).map_err(anyhow::Error::msg)?;
+
+    let root_parent = args.data_root.clone().unwrap_or_else(std::env::temp_dir);
+    let root = tempfile::Builder::new()
+        .prefix("raftplane-bench-api-")
+        .tempdir_in(&root_parent)
+        .with_context(|| format!("creating a run dir in {}", root_parent.display()))?;
+    println!(
+        "api bench: {CLUSTER_MEMBERS} members, HTTP/1.1, {} s warm-up + {} s measured per load, \
+         {} clients (create, get), {} list clients over {} pods, {} watchers at {} writes/s; \
+         RLIMIT_NOFILE {nofile}; data in {}",
+        args.warmup_secs,
+        args.duration_secs,
+        spec.clients,
+        spec.list_clients,
+        spec.list_pods,
+        spec.watchers,
+        spec.watch_rate,
+        root.path().display()
+    );
+    println!(
+        "note: the bench runs on the same {} CPUs as the members and competes with them",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let result = run_api_bench(&spec, &root.path().join("raftplane")).await;
+    if args.keep_data || result.is_err() {
+        let kept = root.keep();
+        eprintln!("kept data dirs and logs in {}", kept.display());
+    }
+    let rows = result?;
+    println!();
+    print!("{}", bench_api::results_table(&rows));
+    for row in &rows {
+        if let Some(error) = &row.first_error {
+            println!("{}: {} errors; first error: {error}", row.load, row.errors);
+        }
+    }
+    Ok(())
+}
+
+async fn run_api_bench(spec: &ApiBenchSpec, dir: &Path) -> anyhow::Result<Vec<ApiRow>> {
+    eprintln!("starting raftplane cluster in {}", dir.display());
+    let mut cluster = Cluster::start(ClusterOptions {
+        members: CLUSTER_MEMBERS as u64,
+        dir: Some(dir.to_path_buf()),
+        startup_timeout: STARTUP_TIMEOUT,
+        ..ClusterOptions::default()
+    })
+    .await
+    .context("starting the raftplane cluster")?;
+    let leader = cluster.wait_for_leader(LEADER_TIMEOUT).await?;
+    let members = cluster
+        .member_ids()
+        .into_iter()
+        .map(|id| cluster.api_addr(id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let targets = Targets {
+        members,
+        leader: cluster.api_addr(leader)?,
+    };
+    eprintln!(
+        "leader is member {leader} (API {}); members' APIs: {:?}",
+        targets.leader, targets.members
+    );
+    let rows = bench_api::run(&targets, spec, &|line: &str| eprintln!("  {line}"))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    cluster
+        .check_alive()
+        .context("a raftplane member died during the bench")?;
+    Ok(rows)
 }
 
 fn validate(args: &StoreArgs) -> anyhow::Result<()> {

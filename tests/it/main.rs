@@ -5,5 +5,11 @@
 //! The member binary comes from `RAFTPLANE_BIN` or sits next to the test
 //! executable's directory (`./dev test` builds it first).
 
+mod api_errors;
+mod api_watch;
+mod http;
+mod kube_rs;
+mod kubectl;
+mod python;
 mod store;
 mod support;
