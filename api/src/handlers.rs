@@ -869,23 +869,22 @@ impl Api {
             return Ok(Vec::new());
         }
         let unknown = self.extras.schemas.unknown_fields(def, obj);
-        if unknown.is_empty() {
+        field_verdict(&unknown, p)
+    }
+
+    /// check_fields for a whole object body, pruning the unknown fields in
+    /// the same walk (they are never stored).
+    fn check_and_prune(
+        &self,
+        def: &ResourceDef,
+        obj: &mut Value,
+        p: &Params,
+    ) -> ApiResult<Vec<String>> {
+        let unknown = self.extras.schemas.prune(def, obj);
+        if p.field_validation == FieldValidation::Ignore {
             return Ok(Vec::new());
         }
-        if p.field_validation == FieldValidation::Strict {
-            let list: Vec<String> = unknown
-                .iter()
-                .map(|f| format!("unknown field \"{f}\""))
-                .collect();
-            return Err(ApiError::bad_request(format!(
-                "strict decoding error: {}",
-                list.join(", ")
-            )));
-        }
-        Ok(unknown
-            .iter()
-            .map(|f| format!("unknown field \"{f}\""))
-            .collect())
+        field_verdict(&unknown, p)
     }
 
     /// Builds the object a create stores (before admission).
@@ -948,7 +947,7 @@ impl Api {
         let def = t.def;
         let mut obj = decode_body(&content_type(headers), body)?;
         check_type(&mut obj, &def.api_version(), def.kind)?;
-        let warnings = self.check_fields(def, &obj, p)?;
+        let warnings = self.check_and_prune(def, &mut obj, p)?;
         let (resp, _) = self.create_object(t, p, obj).await?;
         Ok(with_warnings(
             value_response(StatusCode::CREATED, &resp),
@@ -964,7 +963,6 @@ impl Api {
         mut obj: Value,
     ) -> ApiResult<(Value, Revision)> {
         let def = t.def;
-        self.extras.schemas.prune(def, &mut obj);
         self.prepare_create(t, &mut obj)?;
         if def.namespaced {
             let ns = t.namespace.clone().unwrap_or_default();
@@ -1061,7 +1059,7 @@ impl Api {
         let def = t.def;
         let mut obj = decode_body(&content_type(headers), body)?;
         check_type(&mut obj, &def.api_version(), def.kind)?;
-        let warnings = self.check_fields(def, &obj, p)?;
+        let warnings = self.check_and_prune(def, &mut obj, p)?;
         match meta_str(&obj, "name") {
             Some(n) if n == t.name() => {}
             None | Some("") => {
@@ -1133,9 +1131,10 @@ impl Api {
                     }
                     return Err(ApiError::not_found(def.group, def.plural, t.name()));
                 }
-                let Some(new) = f(None)? else {
+                let Some(mut new) = f(None)? else {
                     return Err(ApiError::not_found(def.group, def.plural, t.name()));
                 };
+                self.extras.schemas.prune(def, &mut new);
                 let (created, _) = self.create_object(t, p, new).await?;
                 return Ok((StatusCode::CREATED, created));
             };
@@ -1721,6 +1720,21 @@ impl Api {
             .await?;
         Ok(value_response(StatusCode::OK, &scale_of(&obj)))
     }
+}
+
+/// Strict: 400 naming the unknown fields; Warn: their warnings.
+fn field_verdict(unknown: &[String], p: &Params) -> ApiResult<Vec<String>> {
+    let list: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    if !list.is_empty() && p.field_validation == FieldValidation::Strict {
+        return Err(ApiError::bad_request(format!(
+            "strict decoding error: {}",
+            list.join(", ")
+        )));
+    }
+    Ok(list)
 }
 
 /// A namespace keeps existing (Terminating) while spec.finalizers lists

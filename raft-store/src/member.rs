@@ -150,7 +150,26 @@ struct Inner {
     raft: Raft,
     reader: Reader,
     peers: Peers,
+    reads: ReadBatch,
 }
+
+/// Concurrent read barriers share read-index requests (etcd's
+/// linearizableReadLoop does the same): a caller joins the next request,
+/// one that starts after it arrived, so every caller still gets an index
+/// taken after its read began.
+#[derive(Default)]
+struct ReadBatch {
+    state: std::sync::Mutex<ReadBatchState>,
+}
+
+#[derive(Default)]
+struct ReadBatchState {
+    waiting: Vec<tokio::sync::oneshot::Sender<std::result::Result<u64, String>>>,
+    running: bool,
+}
+
+/// Read-barrier callers queued for one read-index request, at most.
+const MAX_READ_BATCH: usize = 65_536;
 
 /// Handle to a running member. Cheap to clone.
 #[derive(Clone)]
@@ -193,6 +212,7 @@ impl RaftMember {
                 raft,
                 reader,
                 peers,
+                reads: ReadBatch::default(),
             }),
         };
         member.spawn_compaction();
@@ -404,16 +424,74 @@ impl RaftMember {
         Ok(lin.read_log_id().index())
     }
 
+    /// One read-index request, leader-local or remote.
+    async fn read_index_once(&self, deadline: tokio::time::Instant) -> Result<u64> {
+        match self.leader_addr() {
+            Some((leader, _)) if leader == self.id() => self.leader_read_index().await,
+            Some((_, addr)) => self.remote_read_index(&addr, deadline).await,
+            None => Err(StoreError::NoLeader("no leader elected".into())),
+        }
+    }
+
+    /// A read index taken after this call began, shared with the callers
+    /// that arrived while the previous request was in flight.
+    async fn batched_read_index(&self, deadline: tokio::time::Instant) -> Result<u64> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut st = self
+                .inner
+                .reads
+                .state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if st.waiting.len() >= MAX_READ_BATCH {
+                return Err(StoreError::Timeout("too many queued read barriers".into()));
+            }
+            st.waiting.push(tx);
+            !std::mem::replace(&mut st.running, true)
+        };
+        if start {
+            let member = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    let batch = {
+                        let mut st = member
+                            .inner
+                            .reads
+                            .state
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner());
+                        if st.waiting.is_empty() {
+                            st.running = false;
+                            break;
+                        }
+                        std::mem::take(&mut st.waiting)
+                    };
+                    let deadline = tokio::time::Instant::now() + READ_DEADLINE;
+                    let r = member
+                        .read_index_once(deadline)
+                        .await
+                        .map_err(|e| e.to_string());
+                    for tx in batch {
+                        let _ = tx.send(r.clone());
+                    }
+                }
+            });
+        }
+        match tokio::time::timeout_at(deadline, rx).await {
+            Ok(Ok(Ok(i))) => Ok(i),
+            Ok(Ok(Err(e))) => Err(StoreError::NoLeader(e)),
+            Ok(Err(_)) => Err(StoreError::Stopped("read batch dropped".into())),
+            Err(_) => Err(StoreError::Timeout("read index".into())),
+        }
+    }
+
     /// Linearizable read barrier: after it returns, this member's state
     /// machine reflects every write acknowledged before it was called.
     pub async fn read_barrier(&self) -> Result<()> {
         let deadline = tokio::time::Instant::now() + READ_DEADLINE;
         let index = loop {
-            let attempt = match self.leader_addr() {
-                Some((leader, _)) if leader == self.id() => self.leader_read_index().await,
-                Some((_, addr)) => self.remote_read_index(&addr, deadline).await,
-                None => Err(StoreError::NoLeader("no leader elected".into())),
-            };
+            let attempt = self.batched_read_index(deadline).await;
             match attempt {
                 Ok(i) => break i,
                 Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
