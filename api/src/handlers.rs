@@ -495,7 +495,12 @@ impl Api {
         body: Body,
     ) -> ApiResult<Response> {
         let t = parse_target(group, version, segs)?;
-        let p = Params::parse(query)?;
+        let mut p = Params::parse(query)?;
+        p.user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let def = t.def;
         let verb_err = || {
             ApiError::method_not_allowed(format!(
@@ -962,6 +967,18 @@ impl Api {
         p: &Params,
         mut obj: Value,
     ) -> ApiResult<(Value, Revision)> {
+        self.create_object_as(t, p, obj_take(&mut obj), true).await
+    }
+
+    /// Creates `obj`; `record`: record a non-apply write's ownership (an
+    /// apply has recorded its own).
+    pub async fn create_object_as(
+        &self,
+        t: &Target,
+        p: &Params,
+        mut obj: Value,
+        record: bool,
+    ) -> ApiResult<(Value, Revision)> {
         let def = t.def;
         self.prepare_create(t, &mut obj)?;
         if def.namespaced {
@@ -1001,6 +1018,9 @@ impl Api {
             meta_mut(&mut obj).insert("name".into(), json!(name));
             let mut candidate = obj.clone();
             self.admit(def, &mut candidate, None, false)?;
+            if record {
+                record_ownership(def, None, &mut candidate, p);
+            }
             let mut target = t.clone();
             target.name = Some(name.clone());
             let key = target.key();
@@ -1107,6 +1127,22 @@ impl Api {
         t: &Target,
         p: &Params,
         create_if_absent: bool,
+        f: F,
+    ) -> ApiResult<(StatusCode, Value)>
+    where
+        F: FnMut(Option<&Value>) -> ApiResult<Option<Value>>,
+    {
+        self.guaranteed_update_as(t, p, create_if_absent, true, f)
+            .await
+    }
+
+    /// guaranteed_update; `record`: record a non-apply write's ownership.
+    pub async fn guaranteed_update_as<F>(
+        &self,
+        t: &Target,
+        p: &Params,
+        create_if_absent: bool,
+        record: bool,
         mut f: F,
     ) -> ApiResult<(StatusCode, Value)>
     where
@@ -1135,7 +1171,7 @@ impl Api {
                     return Err(ApiError::not_found(def.group, def.plural, t.name()));
                 };
                 self.extras.schemas.prune(def, &mut new);
-                let (created, _) = self.create_object(t, p, new).await?;
+                let (created, _) = self.create_object_as(t, p, new, record).await?;
                 return Ok((StatusCode::CREATED, created));
             };
             let kv = kv.expect("invariant: current came from kv");
@@ -1143,6 +1179,17 @@ impl Api {
                 None => Ok(None),
                 Some(d) => self
                     .prepare_update(t, &current, d, status_only, internal)
+                    .map(|plan| match plan {
+                        UpdatePlan::Write(mut v) if record && !internal => {
+                            record_ownership(def, Some(&current), &mut v, p);
+                            if comparable(&v) == comparable(&current) {
+                                UpdatePlan::NoChange
+                            } else {
+                                UpdatePlan::Write(v)
+                            }
+                        }
+                        other => other,
+                    })
                     .map(Some),
             });
             let new = match planned {
@@ -1377,7 +1424,7 @@ impl Api {
         };
         let t2 = t.clone();
         let (status, resp) = self
-            .guaranteed_update(t, p, is_apply && t.sub.is_none(), |current| match current {
+            .guaranteed_update_as(t, p, is_apply && t.sub.is_none(), !is_apply, |current| match current {
                 None => {
                     let mut obj = patch.clone();
                     check_type(&mut obj, &def.api_version(), def.kind)?;
@@ -1391,10 +1438,14 @@ impl Api {
                         _ => {}
                     }
                     meta_mut(&mut obj).insert("name".into(), json!(t2.name()));
+                    apply_ownership(def, None, &patch, &mut obj, p)?;
                     Ok(Some(obj))
                 }
                 Some(cur) => {
-                    let new = crate::patching::apply(kind, def, cur, &patch)?;
+                    let mut new = crate::patching::apply(kind, def, cur, &patch)?;
+                    if is_apply {
+                        apply_ownership(def, Some(cur), &patch, &mut new, p)?;
+                    }
                     Ok(Some(new))
                 }
             })
@@ -1720,6 +1771,84 @@ impl Api {
             .await?;
         Ok(value_response(StatusCode::OK, &scale_of(&obj)))
     }
+}
+
+fn obj_take(v: &mut Value) -> Value {
+    std::mem::take(v)
+}
+
+/// Field-ownership metadata from the generated patch table.
+fn ownership_meta(definition: &str, field: &str) -> Option<crate::managed_fields::ListMeta> {
+    let f = crate::patch::field_info(definition, field)?;
+    let merge_key = f.merge_key.or(f.list_map_keys.first().copied());
+    Some(crate::managed_fields::ListMeta {
+        merge_key,
+        set: f.is_list
+            && merge_key.is_none()
+            && (f.strategy.is_some_and(|s| s.contains("merge")) || f.list_type == Some("set")),
+        child_definition: f.target,
+    })
+}
+
+fn definition_of(def: &ResourceDef) -> &'static str {
+    crate::patch::definition_for(def.group, def.version, def.kind).unwrap_or("")
+}
+
+/// The field manager of a request: fieldManager, else the User-Agent's
+/// product token (kube-apiserver's default).
+fn manager_of(p: &Params) -> String {
+    match p.field_manager.as_deref() {
+        Some(m) if !m.is_empty() => m.to_string(),
+        _ => {
+            let ua = p.user_agent.split('/').next().unwrap_or("").trim();
+            let ua: String = ua.chars().take(128).collect();
+            if ua.is_empty() { "unknown".into() } else { ua }
+        }
+    }
+}
+
+/// Records a non-apply write's field ownership in `new`.
+fn record_ownership(def: &ResourceDef, old: Option<&Value>, new: &mut Value, p: &Params) {
+    crate::managed_fields::record_update(
+        old,
+        new,
+        &manager_of(p),
+        &def.api_version(),
+        &now_rfc3339(),
+        &ownership_meta,
+        definition_of(def),
+    );
+}
+
+/// Server-side apply ownership; conflicts answer 409 as kube-apiserver.
+fn apply_ownership(
+    def: &ResourceDef,
+    current: Option<&Value>,
+    applied: &Value,
+    merged: &mut Value,
+    p: &Params,
+) -> ApiResult<()> {
+    crate::managed_fields::apply(
+        current,
+        applied,
+        merged,
+        &manager_of(p),
+        p.force,
+        &def.api_version(),
+        &now_rfc3339(),
+        &ownership_meta,
+        definition_of(def),
+    )
+    .map_err(|conflicts| {
+        let causes: Vec<Value> = conflicts
+            .iter()
+            .map(|c| json!({"reason": "FieldManagerConflict", "message": c.cause_message(), "field": c.field}))
+            .collect();
+        ApiError {
+            details: Some(json!({"causes": causes})),
+            ..ApiError::new(409, "Conflict", crate::managed_fields::conflict_message(&conflicts))
+        }
+    })
 }
 
 /// Strict: 400 naming the unknown fields; Warn: their warnings.

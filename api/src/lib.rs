@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod error;
 pub mod handlers;
 pub mod hooks;
+pub mod managed_fields;
 pub mod objects;
 pub mod openapi;
 pub mod params;

@@ -32,7 +32,8 @@ pub struct ListMeta {
     pub child_definition: Option<&'static str>,
 }
 
-pub type FieldMetaFn<'a> = dyn Fn(&str /*definition*/, &str /*field*/) -> Option<ListMeta> + 'a;
+pub type FieldMetaFn<'a> =
+    dyn Fn(&str /*definition*/, &str /*field*/) -> Option<ListMeta> + 'a;
 
 /// One field whose apply conflicts with another manager.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +106,10 @@ pub fn record_update(
     meta: &FieldMetaFn,
     definition: &str,
 ) {
-    let sc = Schema { meta, root: definition };
+    let sc = Schema {
+        meta,
+        root: definition,
+    };
     let new_mf = take_managed_fields(new);
     let old_mf = old.and_then(managed_fields_of);
 
@@ -181,7 +185,10 @@ pub fn apply(
     meta: &FieldMetaFn,
     definition: &str,
 ) -> Result<(), Vec<Conflict>> {
-    let sc = Schema { meta, root: definition };
+    let sc = Schema {
+        meta,
+        root: definition,
+    };
     let now = normalize_time(now_rfc3339);
     take_managed_fields(merged);
     let live = current.map(without_managed_fields);
@@ -648,7 +655,13 @@ impl Schema<'_, '_> {
         out
     }
 
-    fn tfs_object(&self, obj: &Map<String, Value>, def: Option<&str>, root: bool, out: &mut FieldSet) {
+    fn tfs_object(
+        &self,
+        obj: &Map<String, Value>,
+        def: Option<&str>,
+        root: bool,
+        out: &mut FieldSet,
+    ) {
         for (k, v) in obj {
             let pe = Pe::Field(k.clone());
             let info = self.field(def, k, root);
@@ -737,19 +750,6 @@ impl Schema<'_, '_> {
         path: &mut Vec<Pe>,
         cmp: &mut Comparison,
     ) {
-        let leaf = |cmp: &mut Comparison| match (l, r) {
-            (None, Some(_)) => cmp.added.insert(path),
-            (Some(_), None) => cmp.removed.insert(path),
-            (Some(a), Some(b)) if a != b => cmp.modified.insert(path),
-            _ => {}
-        };
-        let node = |cmp: &mut Comparison| match (l, r) {
-            (None, Some(_)) => cmp.added.insert(path),
-            (Some(_), None) => cmp.removed.insert(path),
-            _ => {}
-        };
-        let as_obj = |v: Option<&Value>| v.map(|v| v.as_object());
-        let as_arr = |v: Option<&Value>| v.map(|v| v.as_array());
         match (as_obj(l), as_obj(r)) {
             (Some(Some(lm)), Some(Some(rm))) if !lm.is_empty() || !rm.is_empty() => {
                 self.cmp_object(Some(lm), Some(rm), info.child.as_deref(), false, path, cmp);
@@ -757,12 +757,12 @@ impl Schema<'_, '_> {
             }
             (Some(Some(lm)), None) if !lm.is_empty() => {
                 self.cmp_object(Some(lm), None, info.child.as_deref(), false, path, cmp);
-                node(cmp);
+                mark(l, r, false, path, cmp);
                 return;
             }
             (None, Some(Some(rm))) if !rm.is_empty() => {
                 self.cmp_object(None, Some(rm), info.child.as_deref(), false, path, cmp);
-                node(cmp);
+                mark(l, r, false, path, cmp);
                 return;
             }
             _ => {}
@@ -771,11 +771,11 @@ impl Schema<'_, '_> {
             (Some(Some(la)), Some(Some(ra))) => (Some(la), Some(ra)),
             (Some(Some(la)), None) => (Some(la), None),
             (None, Some(Some(ra))) => (None, Some(ra)),
-            _ => return leaf(cmp),
+            _ => return mark(l, r, true, path, cmp),
         };
         let kind = Self::list_kind(info, &[la, ra]);
         if let ListKind::Atomic = kind {
-            return leaf(cmp);
+            return mark(l, r, true, path, cmp);
         }
         let mut items: BTreeMap<Pe, (Vec<&Value>, Vec<&Value>)> = BTreeMap::new();
         for i in la.into_iter().flatten() {
@@ -803,22 +803,14 @@ impl Schema<'_, '_> {
                             path,
                             cmp,
                         );
-                        match (lv, rv) {
-                            (None, Some(_)) => cmp.added.insert(path),
-                            (Some(_), None) => cmp.removed.insert(path),
-                            _ => {}
-                        }
+                        mark(lv, rv, false, path, cmp);
                     }
-                    _ => match (lv, rv) {
-                        (None, Some(_)) => cmp.added.insert(path),
-                        (Some(_), None) => cmp.removed.insert(path),
-                        _ => {}
-                    },
+                    _ => mark(lv, rv, false, path, cmp),
                 }
             }
             path.pop();
         }
-        node(cmp);
+        mark(l, r, false, path, cmp);
     }
 
     // --- RemoveItems / prune ----------------------------------------------
@@ -831,7 +823,13 @@ impl Schema<'_, '_> {
         out
     }
 
-    fn remove_in_object(&self, obj: &mut Map<String, Value>, set: &FieldSet, def: Option<&str>, root: bool) {
+    fn remove_in_object(
+        &self,
+        obj: &mut Map<String, Value>,
+        set: &FieldSet,
+        def: Option<&str>,
+        root: bool,
+    ) {
         let keys: Vec<String> = obj.keys().cloned().collect();
         for k in keys {
             let pe = Pe::Field(k.clone());
@@ -893,8 +891,29 @@ impl Schema<'_, '_> {
         let pruned = self.remove_items(merged, &merged_set.difference(&pruned_set.union(&managed)));
         // addBackDanglingItems
         let pruned_set = self.to_field_set(&pruned).with_named_fields();
-        self.remove_items(merged, &merged_set.difference(&pruned_set).intersection(&last_n))
+        self.remove_items(
+            merged,
+            &merged_set.difference(&pruned_set).intersection(&last_n),
+        )
     }
+}
+
+/// Records `path` as added/removed by presence, or (for leaves) modified when the values differ.
+fn mark(l: Option<&Value>, r: Option<&Value>, leaf: bool, path: &[Pe], cmp: &mut Comparison) {
+    match (l, r) {
+        (None, Some(_)) => cmp.added.insert(path),
+        (Some(_), None) => cmp.removed.insert(path),
+        (Some(a), Some(b)) if leaf && a != b => cmp.modified.insert(path),
+        _ => {}
+    }
+}
+
+fn as_obj(v: Option<&Value>) -> Option<Option<&Map<String, Value>>> {
+    v.map(Value::as_object)
+}
+
+fn as_arr(v: Option<&Value>) -> Option<Option<&Vec<Value>>> {
+    v.map(Value::as_array)
 }
 
 // ---------------------------------------------------------------------------
@@ -920,7 +939,11 @@ type EntryId = (String, String, String, String);
 impl Entry {
     /// kube's manager identifier: appliers are keyed without their apiVersion.
     fn identity(manager: &str, operation: &str, api_version: &str, subresource: &str) -> EntryId {
-        let version = if operation == OP_APPLY { "" } else { api_version };
+        let version = if operation == OP_APPLY {
+            ""
+        } else {
+            api_version
+        };
         (
             manager.to_string(),
             operation.to_string(),
@@ -930,7 +953,12 @@ impl Entry {
     }
 
     fn id(&self) -> EntryId {
-        Self::identity(&self.manager, &self.operation, &self.api_version, &self.subresource)
+        Self::identity(
+            &self.manager,
+            &self.operation,
+            &self.api_version,
+            &self.subresource,
+        )
     }
 
     fn sort_key(&self) -> EntryId {
@@ -1080,7 +1108,12 @@ fn cap_update_managers(managers: &mut Vec<Entry>) {
     let mut order: Vec<(i64, EntryId)> = managers
         .iter()
         .filter(|e| e.operation != OP_APPLY)
-        .map(|e| (e.time.as_deref().and_then(unix_seconds).unwrap_or(0), e.id()))
+        .map(|e| {
+            (
+                e.time.as_deref().and_then(unix_seconds).unwrap_or(0),
+                e.id(),
+            )
+        })
         .collect();
     order.sort();
     let mut length = updaters;
@@ -1174,5 +1207,784 @@ fn format_unix(secs: i64) -> String {
 }
 
 fn normalize_time(t: &str) -> String {
-    unix_seconds(t).map(format_unix).unwrap_or_else(|| t.to_string())
+    unix_seconds(t)
+        .map(format_unix)
+        .unwrap_or_else(|| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const T0: &str = "2024-01-01T00:00:00Z";
+    const T1: &str = "2024-01-01T00:01:00Z";
+    const T2: &str = "2024-01-01T00:02:00Z";
+
+    fn lm(
+        merge_key: Option<&'static str>,
+        set: bool,
+        child: Option<&'static str>,
+    ) -> Option<ListMeta> {
+        Some(ListMeta {
+            merge_key,
+            set,
+            child_definition: child,
+        })
+    }
+
+    fn meta(def: &str, field: &str) -> Option<ListMeta> {
+        match (def, field) {
+            ("Deployment", "metadata") | ("PodTemplateSpec", "metadata") => {
+                lm(None, false, Some("ObjectMeta"))
+            }
+            ("Deployment", "spec") => lm(None, false, Some("DeploymentSpec")),
+            ("DeploymentSpec", "template") => lm(None, false, Some("PodTemplateSpec")),
+            ("PodTemplateSpec", "spec") => lm(None, false, Some("PodSpec")),
+            ("PodSpec", "containers") => lm(Some("name"), false, Some("Container")),
+            ("Container", "ports") => lm(Some("containerPort"), false, Some("ContainerPort")),
+            ("ObjectMeta", "finalizers") | (OBJECT_META, "finalizers") => lm(None, true, None),
+            _ => None,
+        }
+    }
+
+    /// A small stand-in for the caller's strategic merge of `patch` into `base`.
+    fn merge(base: &Value, patch: &Value, def: Option<&str>) -> Value {
+        let (Some(b), Some(p)) = (base.as_object(), patch.as_object()) else {
+            return patch.clone();
+        };
+        let mut out = b.clone();
+        for (k, pv) in p {
+            let info = def.and_then(|d| meta(d, k));
+            let child = info.as_ref().and_then(|i| i.child_definition);
+            let child = child.or((k == "metadata").then_some("ObjectMeta"));
+            let merged = match (out.get(k), pv, info.as_ref().and_then(|i| i.merge_key)) {
+                (Some(Value::Array(bl)), Value::Array(pl), Some(key)) => {
+                    let mut items = bl.clone();
+                    for pi in pl {
+                        match items.iter_mut().find(|bi| bi[key] == pi[key]) {
+                            Some(bi) => *bi = merge(bi, pi, child),
+                            None => items.push(pi.clone()),
+                        }
+                    }
+                    Value::Array(items)
+                }
+                (Some(Value::Array(bl)), Value::Array(pl), None)
+                    if info.as_ref().is_some_and(|i| i.set) =>
+                {
+                    let mut items = bl.clone();
+                    items.extend(pl.iter().filter(|i| !bl.contains(i)).cloned());
+                    Value::Array(items)
+                }
+                (Some(bv @ Value::Object(_)), Value::Object(_), _) => merge(bv, pv, child),
+                _ => pv.clone(),
+            };
+            out.insert(k.clone(), merged);
+        }
+        Value::Object(out)
+    }
+
+    fn do_apply(
+        current: Option<&Value>,
+        applied: &Value,
+        manager: &str,
+        force: bool,
+        def: &str,
+        now: &str,
+    ) -> Result<Value, Vec<Conflict>> {
+        let mut merged = match current {
+            Some(c) => merge(c, applied, Some(def)),
+            None => applied.clone(),
+        };
+        let api_version = applied["apiVersion"].as_str().unwrap_or("v1");
+        apply(
+            current,
+            applied,
+            &mut merged,
+            manager,
+            force,
+            api_version,
+            now,
+            &meta,
+            def,
+        )?;
+        Ok(merged)
+    }
+
+    fn cm(data: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}, "data": data})
+    }
+
+    fn bare_cm() -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    }
+
+    fn entries(obj: &Value) -> Vec<Value> {
+        obj["metadata"]["managedFields"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn fields_of(obj: &Value, manager: &str, op: &str) -> Option<Value> {
+        entries(obj)
+            .into_iter()
+            .find(|e| e["manager"] == manager && e["operation"] == op)
+            .map(|e| e["fieldsV1"].clone())
+    }
+
+    fn deployment(image: &str) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"replicas": 2, "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "app", "image": image, "ports": [{"containerPort": 80}], "args": ["a", "b"]}]}
+            }}
+        })
+    }
+
+    #[test]
+    fn create_via_apply_records_exact_entry() {
+        let mut applied = cm(json!({"a": "1"}));
+        applied["metadata"]["labels"] = json!({"app": "x"});
+        let obj = do_apply(
+            None,
+            &applied,
+            "kubectl",
+            false,
+            "ConfigMap",
+            "2024-01-01T00:00:00.123456Z",
+        )
+        .unwrap();
+        assert_eq!(
+            obj["metadata"]["managedFields"],
+            json!([{
+                "manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": T0,
+                "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:data": {"f:a": {}}, "f:metadata": {"f:labels": {"f:app": {}}}}
+            }])
+        );
+        assert_eq!(obj["data"], json!({"a": "1"}));
+    }
+
+    #[test]
+    fn conflicting_apply_is_rejected_with_kube_message() {
+        let obj = do_apply(
+            None,
+            &cm(json!({"a": "1", "b": "2"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T0,
+        )
+        .unwrap();
+        let err = do_apply(
+            Some(&obj),
+            &cm(json!({"a": "changed"})),
+            "other",
+            false,
+            "ConfigMap",
+            T1,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            vec![Conflict {
+                manager: "kubectl".into(),
+                field: ".data.a".into(),
+                manager_display: "\"kubectl\"".into()
+            }]
+        );
+        assert_eq!(
+            conflict_message(&err),
+            "Apply failed with 1 conflict: conflict with \"kubectl\": .data.a"
+        );
+        assert_eq!(err[0].cause_message(), "conflict with \"kubectl\"");
+    }
+
+    #[test]
+    fn force_takes_ownership() {
+        let obj = do_apply(
+            None,
+            &cm(json!({"a": "1", "b": "2"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T0,
+        )
+        .unwrap();
+        let obj = do_apply(
+            Some(&obj),
+            &cm(json!({"a": "changed"})),
+            "other",
+            true,
+            "ConfigMap",
+            T1,
+        )
+        .unwrap();
+        assert_eq!(obj["data"], json!({"a": "changed", "b": "2"}));
+        assert_eq!(
+            fields_of(&obj, "kubectl", "Apply").unwrap(),
+            json!({"f:data": {"f:b": {}}})
+        );
+        assert_eq!(
+            fields_of(&obj, "other", "Apply").unwrap(),
+            json!({"f:data": {"f:a": {}}})
+        );
+        // kubectl re-applying its old value now conflicts with "other".
+        let err = do_apply(
+            Some(&obj),
+            &cm(json!({"a": "1", "b": "2"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T2,
+        )
+        .unwrap_err();
+        assert_eq!(
+            conflict_message(&err),
+            "Apply failed with 1 conflict: conflict with \"other\": .data.a"
+        );
+    }
+
+    #[test]
+    fn same_value_is_shared_ownership() {
+        let obj = do_apply(
+            None,
+            &cm(json!({"a": "1"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T0,
+        )
+        .unwrap();
+        let obj = do_apply(
+            Some(&obj),
+            &cm(json!({"a": "1"})),
+            "other",
+            false,
+            "ConfigMap",
+            T1,
+        )
+        .unwrap();
+        assert_eq!(
+            fields_of(&obj, "kubectl", "Apply").unwrap(),
+            json!({"f:data": {"f:a": {}}})
+        );
+        assert_eq!(
+            fields_of(&obj, "other", "Apply").unwrap(),
+            json!({"f:data": {"f:a": {}}})
+        );
+        // Dropping a shared field does not delete it.
+        let obj = do_apply(Some(&obj), &bare_cm(), "kubectl", false, "ConfigMap", T2).unwrap();
+        assert_eq!(obj["data"], json!({"a": "1"}));
+        assert!(fields_of(&obj, "kubectl", "Apply").is_none());
+    }
+
+    #[test]
+    fn dropping_a_solely_owned_field_removes_it() {
+        let obj = do_apply(
+            None,
+            &cm(json!({"a": "1", "b": "2"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T0,
+        )
+        .unwrap();
+        let obj = do_apply(
+            Some(&obj),
+            &cm(json!({"a": "1"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T1,
+        )
+        .unwrap();
+        assert_eq!(obj["data"], json!({"a": "1"}));
+        assert_eq!(
+            fields_of(&obj, "kubectl", "Apply").unwrap(),
+            json!({"f:data": {"f:a": {}}})
+        );
+        // Dropping everything removes the emptied map as well; unowned fields stay.
+        let mut cur = obj.clone();
+        cur["metadata"]["annotations"] = json!({"note": "unowned"});
+        let obj = do_apply(Some(&cur), &bare_cm(), "kubectl", false, "ConfigMap", T2).unwrap();
+        assert!(obj.get("data").is_none(), "{obj}");
+        assert_eq!(obj["metadata"]["annotations"], json!({"note": "unowned"}));
+        assert!(obj["metadata"].get("managedFields").is_none());
+    }
+
+    #[test]
+    fn update_after_apply_takes_changed_field() {
+        let obj = do_apply(
+            None,
+            &cm(json!({"a": "1", "b": "2"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T0,
+        )
+        .unwrap();
+        let mut edited = obj.clone();
+        edited["data"]["a"] = json!("edited");
+        edited["metadata"]["labels"] = json!({"env": "prod"});
+        record_update(
+            Some(&obj),
+            &mut edited,
+            "kubectl-edit",
+            "v1",
+            T1,
+            &meta,
+            "ConfigMap",
+        );
+        assert_eq!(
+            fields_of(&edited, "kubectl-edit", "Update").unwrap(),
+            json!({"f:data": {"f:a": {}}, "f:metadata": {"f:labels": {".": {}, "f:env": {}}}})
+        );
+        assert_eq!(
+            fields_of(&edited, "kubectl", "Apply").unwrap(),
+            json!({"f:data": {"f:b": {}}})
+        );
+        let list = entries(&edited);
+        assert_eq!(list[0]["operation"], "Apply");
+        assert_eq!(list[1]["operation"], "Update");
+        assert_eq!(list[1]["time"], T1);
+        assert_eq!(list[1]["apiVersion"], "v1");
+        // Re-applying the old value conflicts with the editor.
+        let err = do_apply(
+            Some(&edited),
+            &cm(json!({"a": "1", "b": "2"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T2,
+        )
+        .unwrap_err();
+        assert_eq!(
+            conflict_message(&err),
+            "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1 at 2024-01-01T00:01:00Z: .data.a"
+        );
+    }
+
+    #[test]
+    fn update_without_change_keeps_entries_and_removal_drops_ownership() {
+        let obj = do_apply(
+            None,
+            &cm(json!({"a": "1"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T0,
+        )
+        .unwrap();
+        let mut same = obj.clone();
+        record_update(
+            Some(&obj),
+            &mut same,
+            "kubectl-edit",
+            "v1",
+            T1,
+            &meta,
+            "ConfigMap",
+        );
+        assert_eq!(
+            same["metadata"]["managedFields"],
+            obj["metadata"]["managedFields"]
+        );
+        let mut removed = obj.clone();
+        removed.as_object_mut().unwrap().remove("data");
+        record_update(
+            Some(&obj),
+            &mut removed,
+            "kubectl-edit",
+            "v1",
+            T1,
+            &meta,
+            "ConfigMap",
+        );
+        assert!(removed["metadata"].get("managedFields").is_none());
+    }
+
+    #[test]
+    fn create_via_update_marks_added_objects() {
+        let mut obj = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "labels": {"app": "x"}, "finalizers": ["f1"]},
+            "spec": {"containers": [{"name": "app", "image": "nginx", "args": ["x"], "resources": {}}]}
+        });
+        let m = |def: &str, field: &str| match (def, field) {
+            ("io.k8s.api.core.v1.Pod", "spec") => lm(None, false, Some("PodSpec")),
+            _ => meta(def, field),
+        };
+        record_update(
+            None,
+            &mut obj,
+            "kubectl-create",
+            "v1",
+            T0,
+            &m,
+            "io.k8s.api.core.v1.Pod",
+        );
+        assert_eq!(
+            obj["metadata"]["managedFields"][0]["fieldsV1"],
+            json!({
+                "f:metadata": {"f:labels": {".": {}, "f:app": {}}, "f:finalizers": {".": {}, "v:\"f1\"": {}}},
+                // kube has no "." on f:containers here: the typed empty Pod it compares
+                // against carries `containers: null`.
+                "f:spec": {"f:containers": {".": {}, "k:{\"name\":\"app\"}": {
+                    ".": {}, "f:args": {}, "f:image": {}, "f:name": {}, "f:resources": {}
+                }}}
+            })
+        );
+        assert_eq!(obj["metadata"]["managedFields"][0]["operation"], "Update");
+    }
+
+    #[test]
+    fn untracked_existing_object_stays_untracked_on_update() {
+        let old = cm(json!({"a": "1"}));
+        let mut new = cm(json!({"a": "2"}));
+        record_update(
+            Some(&old),
+            &mut new,
+            "kubectl-edit",
+            "v1",
+            T1,
+            &meta,
+            "ConfigMap",
+        );
+        assert!(new["metadata"].get("managedFields").is_none());
+    }
+
+    #[test]
+    fn managed_fields_reset_by_empty_list() {
+        let obj = do_apply(
+            None,
+            &cm(json!({"a": "1"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T0,
+        )
+        .unwrap();
+        let mut new = obj.clone();
+        new["metadata"]["managedFields"] = json!([]);
+        record_update(Some(&obj), &mut new, "x", "v1", T1, &meta, "ConfigMap");
+        assert!(new["metadata"].get("managedFields").is_none());
+    }
+
+    #[test]
+    fn first_apply_on_untracked_object_conflicts_with_before_first_apply() {
+        let live = cm(json!({"a": "1"}));
+        let err = do_apply(
+            Some(&live),
+            &cm(json!({"a": "2"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T1,
+        )
+        .unwrap_err();
+        assert_eq!(
+            conflict_message(&err),
+            "Apply failed with 1 conflict: conflict with \"before-first-apply\" using v1 at 2024-01-01T00:01:00Z: .data.a"
+        );
+        let obj = do_apply(
+            Some(&live),
+            &cm(json!({"a": "1", "b": "2"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T1,
+        )
+        .unwrap();
+        assert_eq!(
+            fields_of(&obj, "before-first-apply", "Update").unwrap(),
+            json!({"f:data": {".": {}, "f:a": {}}})
+        );
+        assert_eq!(
+            fields_of(&obj, "kubectl", "Apply").unwrap(),
+            json!({"f:data": {"f:a": {}, "f:b": {}}})
+        );
+    }
+
+    #[test]
+    fn deployment_container_image_ownership() {
+        let obj = do_apply(
+            None,
+            &deployment("nginx:1"),
+            "kubectl",
+            false,
+            "Deployment",
+            T0,
+        )
+        .unwrap();
+        assert_eq!(
+            fields_of(&obj, "kubectl", "Apply").unwrap(),
+            json!({"f:spec": {"f:replicas": {}, "f:template": {
+                "f:metadata": {"f:labels": {"f:app": {}}},
+                "f:spec": {"f:containers": {"k:{\"name\":\"app\"}": {
+                    ".": {}, "f:args": {}, "f:image": {}, "f:name": {},
+                    "f:ports": {"k:{\"containerPort\":80}": {".": {}, "f:containerPort": {}}}
+                }}}
+            }}})
+        );
+        assert_eq!(entries(&obj)[0]["apiVersion"], "apps/v1");
+
+        let ci = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}}});
+        let err = do_apply(Some(&obj), &ci, "ci", false, "Deployment", T1).unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert_eq!(
+            err[0].field,
+            ".spec.template.spec.containers[name=\"app\"].image"
+        );
+        assert_eq!(
+            conflict_message(&err),
+            "Apply failed with 1 conflict: conflict with \"kubectl\": .spec.template.spec.containers[name=\"app\"].image"
+        );
+
+        let obj = do_apply(Some(&obj), &ci, "ci", true, "Deployment", T1).unwrap();
+        assert_eq!(
+            obj["spec"]["template"]["spec"]["containers"][0]["image"],
+            "nginx:2"
+        );
+        assert_eq!(
+            fields_of(&obj, "ci", "Apply").unwrap(),
+            json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"app\"}": {
+                ".": {}, "f:image": {}, "f:name": {}
+            }}}}}})
+        );
+        let kubectl = fields_of(&obj, "kubectl", "Apply").unwrap();
+        let item =
+            &kubectl["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"app\"}"];
+        assert!(item.get("f:image").is_none());
+        assert!(item.get("f:name").is_some() && item.get("f:ports").is_some());
+    }
+
+    #[test]
+    fn dropping_a_container_removes_it_and_keeps_shared_ones() {
+        let mut two = deployment("nginx:1");
+        two["spec"]["template"]["spec"]["containers"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "side", "image": "busybox"}));
+        let obj = do_apply(None, &two, "kubectl", false, "Deployment", T0).unwrap();
+        let obj = do_apply(
+            Some(&obj),
+            &deployment("nginx:1"),
+            "kubectl",
+            false,
+            "Deployment",
+            T1,
+        )
+        .unwrap();
+        let containers = obj["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap();
+        assert_eq!(containers.len(), 1);
+        assert_eq!(containers[0]["name"], "app");
+        // Dropping an atomic list removes it too.
+        let mut no_args = deployment("nginx:1");
+        no_args["spec"]["template"]["spec"]["containers"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("args");
+        let obj = do_apply(Some(&obj), &no_args, "kubectl", false, "Deployment", T2).unwrap();
+        assert!(
+            obj["spec"]["template"]["spec"]["containers"][0]
+                .get("args")
+                .is_none()
+        );
+        assert_eq!(
+            obj["spec"]["template"]["spec"]["containers"][0]["image"],
+            "nginx:1"
+        );
+    }
+
+    #[test]
+    fn atomic_list_conflicts_as_a_whole() {
+        let obj = do_apply(
+            None,
+            &deployment("nginx:1"),
+            "kubectl",
+            false,
+            "Deployment",
+            T0,
+        )
+        .unwrap();
+        let other = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "args": ["c"]}]}}}});
+        let err = do_apply(Some(&obj), &other, "other", false, "Deployment", T1).unwrap_err();
+        assert_eq!(
+            err[0].field,
+            ".spec.template.spec.containers[name=\"app\"].args"
+        );
+    }
+
+    #[test]
+    fn several_conflicts_use_the_plural_message() {
+        let obj = do_apply(
+            None,
+            &cm(json!({"a": "1", "b": "1"})),
+            "alpha",
+            false,
+            "ConfigMap",
+            T0,
+        )
+        .unwrap();
+        let obj = do_apply(
+            Some(&obj),
+            &cm(json!({"c": "1"})),
+            "beta",
+            false,
+            "ConfigMap",
+            T1,
+        )
+        .unwrap();
+        let err = do_apply(
+            Some(&obj),
+            &cm(json!({"a": "2", "b": "2", "c": "2"})),
+            "gamma",
+            false,
+            "ConfigMap",
+            T2,
+        )
+        .unwrap_err();
+        assert_eq!(err.len(), 3);
+        assert_eq!(
+            conflict_message(&err),
+            "Apply failed with 3 conflicts: conflicts with \"alpha\":\n- .data.a\n- .data.b\nconflicts with \"beta\":\n- .data.c"
+        );
+    }
+
+    #[test]
+    fn set_items_are_owned_individually() {
+        let mut a = cm(json!({"a": "1"}));
+        a["metadata"]["finalizers"] = json!(["x/one"]);
+        let obj = do_apply(None, &a, "one", false, "ConfigMap", T0).unwrap();
+        let mut b = bare_cm();
+        b["metadata"]["finalizers"] = json!(["x/two"]);
+        let obj = do_apply(Some(&obj), &b, "two", false, "ConfigMap", T1).unwrap();
+        assert_eq!(obj["metadata"]["finalizers"], json!(["x/one", "x/two"]));
+        assert_eq!(
+            fields_of(&obj, "two", "Apply").unwrap(),
+            json!({"f:metadata": {"f:finalizers": {"v:\"x/two\"": {}}}})
+        );
+        // "one" drops its finalizer: only that item goes.
+        let obj = do_apply(
+            Some(&obj),
+            &cm(json!({"a": "1"})),
+            "one",
+            false,
+            "ConfigMap",
+            T2,
+        )
+        .unwrap();
+        assert_eq!(obj["metadata"]["finalizers"], json!(["x/two"]));
+    }
+
+    #[test]
+    fn entries_sorted_and_no_op_apply_keeps_time() {
+        let obj = do_apply(None, &cm(json!({"a": "1"})), "zeta", false, "ConfigMap", T0).unwrap();
+        let mut upd = obj.clone();
+        upd["data"]["u"] = json!("1");
+        record_update(
+            Some(&obj),
+            &mut upd,
+            "alpha-updater",
+            "v1",
+            T1,
+            &meta,
+            "ConfigMap",
+        );
+        let obj = do_apply(
+            Some(&upd),
+            &cm(json!({"a": "1"})),
+            "zeta",
+            false,
+            "ConfigMap",
+            T2,
+        )
+        .unwrap();
+        let list = entries(&obj);
+        assert_eq!(list[0]["manager"], "zeta");
+        assert_eq!(list[0]["time"], T0, "no-op apply keeps its time");
+        assert_eq!(list[1]["manager"], "alpha-updater");
+    }
+
+    #[test]
+    fn fields_v1_roundtrip_and_rendering() {
+        let v = json!({"f:data": {".": {}, "f:a": {}}, "f:spec": {"f:ports": {
+            "k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {".": {}, "f:name": {}}
+        }, "f:list": {"i:0": {}}, "f:s": {"v:3": {}}}});
+        let s = FieldSet::from_fields_v1(&v).unwrap();
+        assert_eq!(s.to_fields_v1(), v);
+        let rendered: Vec<String> = s.paths().iter().map(|p| render_path(p)).collect();
+        assert_eq!(
+            rendered,
+            vec![
+                ".data",
+                ".data.a",
+                ".spec.list[0]",
+                ".spec.ports[containerPort=80,protocol=\"TCP\"]",
+                ".spec.ports[containerPort=80,protocol=\"TCP\"].name",
+                ".spec.s[=3]",
+            ]
+        );
+        assert!(FieldSet::from_fields_v1(&json!({"x:1": {}})).is_err());
+    }
+
+    #[test]
+    fn update_managers_are_capped() {
+        let mut obj = do_apply(
+            None,
+            &cm(json!({"a": "1"})),
+            "kubectl",
+            false,
+            "ConfigMap",
+            T0,
+        )
+        .unwrap();
+        for i in 0..12 {
+            let mut new = obj.clone();
+            new["data"][format!("k{i}")] = json!("v");
+            let t = format!("2024-01-01T01:{i:02}:00Z");
+            record_update(
+                Some(&obj),
+                &mut new,
+                &format!("m{i}"),
+                "v1",
+                &t,
+                &meta,
+                "ConfigMap",
+            );
+            obj = new;
+        }
+        let list = entries(&obj);
+        let updates: Vec<&Value> = list.iter().filter(|e| e["operation"] == "Update").collect();
+        assert_eq!(updates.len(), 10);
+        let ancient = updates
+            .iter()
+            .find(|e| e["manager"] == "ancient-changes")
+            .unwrap();
+        assert_eq!(
+            ancient["fieldsV1"],
+            json!({"f:data": {"f:k0": {}, "f:k1": {}, "f:k2": {}}})
+        );
+    }
+
+    #[test]
+    fn time_helpers() {
+        assert_eq!(
+            normalize_time("2024-02-29T23:59:59.999Z"),
+            "2024-02-29T23:59:59Z"
+        );
+        assert_eq!(
+            normalize_time("2024-03-01T01:00:00+02:00"),
+            "2024-02-29T23:00:00Z"
+        );
+        assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+    }
 }

@@ -33,6 +33,8 @@ pub struct Params {
     pub propagation_policy: Option<String>,
     pub orphan_dependents: Option<bool>,
     pub include_object: Option<String>,
+    /// The request's User-Agent (the default field manager).
+    pub user_agent: String,
 }
 
 fn parse_bool(name: &str, v: &str) -> ApiResult<bool> {

@@ -22,6 +22,28 @@ use crate::support::other_than;
 use crate::support::put_eventually;
 use crate::support::start;
 
+/// The revision once the API's bootstrap objects (default namespaces, the
+/// `kubernetes` Service, written by every member at start) exist: later
+/// revisions are the test's own.
+async fn bootstrapped_revision(client: &StoreClient) -> u64 {
+    let deadline = tokio::time::Instant::now() + LEADER_TIMEOUT;
+    loop {
+        let svc = client
+            .get("/registry/services/default/kubernetes", false)
+            .await
+            .ok()
+            .flatten();
+        if svc.is_some() {
+            return client.status().await.expect("status").revision;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "bootstrap objects never appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Every key under `prefix` as every member sees it with a linearizable
 /// read, asserting they all agree; returns (kvs, revision).
 async fn agreed_state(cluster: &Cluster, prefix: &str) -> (Vec<KeyValue>, u64) {
@@ -52,6 +74,7 @@ async fn write_via_follower_is_read_at_once_on_every_member() {
     let (mut cluster, leader) = start(ClusterOptions::default()).await;
     let follower = other_than(&cluster, leader);
     let writer = cluster.client(follower).unwrap();
+    bootstrapped_revision(&writer).await;
     let readers: Vec<(u64, StoreClient)> = cluster
         .running_ids()
         .into_iter()
@@ -194,6 +217,7 @@ async fn kill_leader_loses_no_acknowledged_write() {
 async fn stop_and_crash_all_members_then_restart_with_identical_state() {
     let (mut cluster, leader) = start(ClusterOptions::default()).await;
     let client = cluster.client(leader).unwrap();
+    let rev0 = bootstrapped_revision(&client).await;
     for i in 0..100 {
         client
             .put(format!("/r/{i:03}"), format!("v{i}"))
@@ -210,7 +234,7 @@ async fn stop_and_crash_all_members_then_restart_with_identical_state() {
             .unwrap();
     }
     let (before, rev_before) = agreed_state(&cluster, "/r/").await;
-    assert_eq!(rev_before, 100 + 34 + 20);
+    assert_eq!(rev_before, rev0 + 100 + 34 + 20);
 
     // Clean stop of every member, then start again.
     for id in cluster.member_ids() {
@@ -250,14 +274,15 @@ async fn stop_and_crash_all_members_then_restart_with_identical_state() {
     let (after_crash, rev) = agreed_state(&cluster, "/r/").await;
     assert_eq!(rev, last, "the revision survives a crash of every member");
     assert_eq!(after_crash.len(), after.len() + 50);
-    // A watch from revision 1 replays the whole history after the restarts.
+    // A watch from revision 1 replays the whole history after the restarts
+    // (the bootstrap revisions are outside /r/).
     let mut stream = cluster
         .client(leader)
         .unwrap()
         .watch("/r/", prefix_end(b"/r/"), 1)
         .await
         .unwrap();
-    let mut expected_rev = 1;
+    let mut expected_rev = rev0 + 1;
     while expected_rev <= last {
         let resp = stream
             .next()

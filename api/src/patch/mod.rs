@@ -304,3 +304,30 @@ mod tests {
         );
     }
 }
+
+/// What the generated table knows about one field, for field ownership.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldInfo {
+    pub is_list: bool,
+    /// The definition of the value (object) or items (list), when known.
+    pub target: Option<&'static str>,
+    pub strategy: Option<&'static str>,
+    pub merge_key: Option<&'static str>,
+    pub list_type: Option<&'static str>,
+    pub list_map_keys: &'static [&'static str],
+}
+
+/// The table entry of `field` in `definition`.
+pub fn field_info(definition: &str, field: &str) -> Option<FieldInfo> {
+    let def = strategic::find_type(schema::TYPES, definition)?;
+    let f = def.field(field)?;
+    let opt = |s: &'static str| (!s.is_empty()).then_some(s);
+    Some(FieldInfo {
+        is_list: matches!(f.kind, strategic::FieldKind::A),
+        target: opt(f.target),
+        strategy: opt(f.strategy),
+        merge_key: opt(f.merge_key),
+        list_type: opt(f.list_type),
+        list_map_keys: f.list_map_keys,
+    })
+}
