@@ -28,6 +28,7 @@ use kube::api::WatchEvent;
 use kube::api::WatchParams;
 use kube::core::Status;
 use kube::core::response::StatusSummary;
+use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher;
 use raftplane_chaos::harness::Cluster;
 use raftplane_chaos::harness::ClusterOptions;
@@ -970,7 +971,9 @@ fn spawn_watcher(
 ) -> tokio::sync::mpsc::UnboundedReceiver<Seen> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let mut stream = watcher(api, config).boxed();
+        // Backoff: after the cluster is gone, errors must not spin (a task
+        // that never yields blocks the runtime's shutdown).
+        let mut stream = watcher(api, config).default_backoff().boxed();
         while let Some(event) = stream.next().await {
             let seen = match event {
                 Ok(watcher::Event::Apply(p)) => ("Apply", Some(p)),
@@ -979,7 +982,9 @@ fn spawn_watcher(
                 Ok(watcher::Event::Init) => ("Init", None),
                 Ok(watcher::Event::InitDone) => ("InitDone", None),
                 Err(e) => {
-                    let _ = tx.send(("Error".to_owned(), e.to_string(), None));
+                    if tx.send(("Error".to_owned(), e.to_string(), None)).is_err() {
+                        return;
+                    }
                     continue;
                 }
             };
