@@ -383,13 +383,45 @@ struct SelectMeta {
     namespace: Option<String>,
 }
 
-/// Parses only the `metadata` object of a stored value (it comes first,
-/// see `objects`), leaving spec and status unread.
+/// Parses only what selection needs from a stored value's `metadata`
+/// (which comes first, see `objects`). Objects written by this version
+/// start metadata with name, namespace, labels: reading stops at the first
+/// other key, so annotations and managedFields are never scanned. Older
+/// layouts (first key not "name") are read whole.
 fn stored_meta(stored: &[u8]) -> Option<SelectMeta> {
     use serde::Deserialize;
+    use serde::de::MapAccess;
+    use serde::de::Visitor;
     let rest = stored.strip_prefix(b"{\"metadata\":")?;
+    if !rest.starts_with(b"{\"name\":") {
+        let mut de = serde_json::Deserializer::from_slice(rest);
+        return SelectMeta::deserialize(&mut de).ok();
+    }
+    struct Leading<'a>(&'a mut SelectMeta);
+    impl<'de> Visitor<'de> for Leading<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("object metadata")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "name" => self.0.name = Some(map.next_value()?),
+                    "namespace" => self.0.namespace = Some(map.next_value()?),
+                    "labels" => self.0.labels = Some(map.next_value()?),
+                    // Past the leading keys: stop. The deserializer then
+                    // reports the unread rest, which is ignored below.
+                    _ => return Ok(()),
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut out = SelectMeta::default();
     let mut de = serde_json::Deserializer::from_slice(rest);
-    SelectMeta::deserialize(&mut de).ok()
+    let _ = serde::Deserializer::deserialize_map(&mut de, Leading(&mut out));
+    out.name.as_ref()?;
+    Some(out)
 }
 
 fn stored_labels(stored: &[u8]) -> Option<SelectMeta> {
@@ -2041,4 +2073,37 @@ fn with_warnings(mut r: Response, warnings: &[String]) -> Response {
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_reads_leading_metadata_of_both_layouts() {
+        let obj = json!({
+            "metadata": {"annotations": {"a": "b"}, "labels": {"app": "web"}, "name": "p", "namespace": "ns",
+                          "managedFields": [{"manager": "x"}], "uid": "u"},
+            "spec": {"x": 1},
+        });
+        let stored = objects::encode(&obj).unwrap();
+        assert!(
+            stored.starts_with(b"{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"labels\":")
+        );
+        let m = stored_meta(&stored).unwrap();
+        assert_eq!(m.name.as_deref(), Some("p"));
+        assert_eq!(m.namespace.as_deref(), Some("ns"));
+        assert_eq!(m.labels.unwrap()["app"], "web");
+        // The sorted layout of earlier versions is read whole.
+        let old = br#"{"metadata":{"annotations":{},"labels":{"app":"db"},"name":"q","namespace":"ns"},"spec":{}}"#;
+        let m = stored_meta(old).unwrap();
+        assert_eq!(m.labels.unwrap()["app"], "db");
+        assert_eq!(m.name.as_deref(), Some("q"));
+        // No labels: none found, reading still stops early.
+        let stored = objects::encode(&json!({"metadata": {"name": "n", "uid": "u"}})).unwrap();
+        let m = stored_meta(&stored).unwrap();
+        assert!(m.labels.is_none());
+        let sel = LabelSelector::parse("app").unwrap();
+        assert!(!sel.matches(m.labels.as_ref()));
+    }
 }

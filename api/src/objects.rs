@@ -28,6 +28,9 @@ pub const MAX_OBJECT_BYTES: usize = raftplane_store::MAX_VALUE_BYTES;
 
 const META_PREFIX: &[u8] = b"{\"metadata\":{";
 
+/// The metadata keys written first, in this order.
+pub const SELECT_KEYS: [&str; 3] = ["name", "namespace", "labels"];
+
 /// How long a read with resourceVersion=N (NotOlderThan) waits for this
 /// member to reach N before answering 504 (kube-apiserver's cacher waits 3 s).
 pub const NOT_OLDER_THAN_WAIT: Duration = Duration::from_secs(3);
@@ -45,10 +48,17 @@ pub fn encode(obj: &Value) -> ApiResult<Vec<u8>> {
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(b"{\"metadata\":{");
     let mut first = true;
-    for (k, v) in meta {
-        if k == "resourceVersion" || v.is_null() {
-            continue;
-        }
+    // name, namespace and labels first (in this order, name always
+    // present): selection reads just these and stops (see
+    // `handlers::stored_meta`), never scanning managedFields.
+    let leading = SELECT_KEYS
+        .iter()
+        .filter_map(|k| meta.get_key_value(*k))
+        .filter(|(_, v)| !v.is_null());
+    let rest = meta.iter().filter(|(k, v)| {
+        !SELECT_KEYS.contains(&k.as_str()) && k.as_str() != "resourceVersion" && !v.is_null()
+    });
+    for (k, v) in leading.chain(rest) {
         if !first {
             out.push(b',');
         }
