@@ -48,6 +48,8 @@ pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 const MAX_UPDATE_ATTEMPTS: usize = 16;
 /// generateName collisions retried before 409 AlreadyExists.
 const MAX_GENERATE_NAME_ATTEMPTS: usize = 8;
+/// Service creates retried when a random IP or port reservation collides.
+const MAX_ALLOCATION_ATTEMPTS: usize = 4;
 /// Default grace period of a pod without terminationGracePeriodSeconds.
 const DEFAULT_POD_GRACE_SECS: i64 = 30;
 
@@ -1025,8 +1027,11 @@ impl Api {
         let explicit_name = meta_str(&obj, "name")
             .filter(|n| !n.is_empty())
             .map(String::from);
+        // generateName collisions and raced allocations are retried.
         let attempts = if explicit_name.is_none() && generate.is_some() {
             MAX_GENERATE_NAME_ATTEMPTS
+        } else if def.kind == "Service" {
+            MAX_ALLOCATION_ATTEMPTS
         } else {
             1
         };
@@ -1048,7 +1053,12 @@ impl Api {
                 }
             };
             meta_mut(&mut obj).insert("name".into(), json!(name));
-            let mut candidate = obj.clone();
+            // The last attempt takes the object instead of copying it.
+            let mut candidate = if attempt + 1 == attempts {
+                std::mem::take(&mut obj)
+            } else {
+                obj.clone()
+            };
             self.admit(def, &mut candidate, None, false)?;
             if record {
                 record_ownership(def, None, &mut candidate, p);
@@ -1090,7 +1100,7 @@ impl Api {
                 // An allocation raced; retry with fresh allocations.
                 continue;
             }
-            if attempt + 1 == attempts {
+            if explicit_name.is_some() || attempt + 1 == attempts {
                 return Err(ApiError::already_exists(def.group, def.plural, &name));
             }
         }
@@ -1225,7 +1235,10 @@ impl Api {
                     .map(Some),
             });
             let new = match planned {
-                Err(e) if e.code == 409 && !fresh => {
+                // A precondition, a patch (e.g. a JSON patch `test`) or a
+                // validation may fail only because this member lags: retry
+                // once against the latest state before answering.
+                Err(e) if e.code < 500 && !fresh => {
                     self.objects.prepare(ReadMode::Consistent).await?;
                     fresh = true;
                     continue;

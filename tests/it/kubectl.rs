@@ -1754,7 +1754,17 @@ async fn kubectl_explain_and_dry_run() {
             "deployment.apps/web configured (server dry run)",
             &format!("{version} apply --dry-run=server output"),
         );
-        let args = ["apply", "--server-side", "-f", "-", "--dry-run=server"];
+        // The configmap was made by `kubectl create`: its data belongs to
+        // the kubectl-create manager, so taking it over needs
+        // --force-conflicts (kube-apiserver answers a conflict otherwise).
+        let args = [
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            "-",
+            "--dry-run=server",
+        ];
         let out = k[0]
             .run_stdin(&args, &configmap("keep", "default", &[("a", "dry")]))
             .await;
