@@ -19,11 +19,16 @@ use crate::registry;
 pub const SYSTEM_NAMESPACES: &[&str] =
     &["default", "kube-system", "kube-public", "kube-node-lease"];
 
-/// Creates the bootstrap objects, retrying until the cluster has a leader.
-pub async fn run(api: Api, api_port: u16) {
+/// Creates the bootstrap objects, retrying until the cluster has a leader;
+/// sets `done` once they exist (a /readyz check, like kube-apiserver's
+/// post-start hooks).
+pub async fn run(api: Api, api_port: u16, done: std::sync::Arc<std::sync::atomic::AtomicBool>) {
     loop {
         match ensure(&api, api_port).await {
-            Ok(()) => return,
+            Ok(()) => {
+                done.store(true, std::sync::atomic::Ordering::Release);
+                return;
+            }
             Err(e) => {
                 tracing::debug!(error = %e.message, "bootstrap objects not yet created; retrying");
                 tokio::time::sleep(Duration::from_millis(500)).await;

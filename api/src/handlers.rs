@@ -1201,20 +1201,28 @@ impl Api {
             let kv = self.objects.get(&key, Revision::ZERO).await?;
             let current = kv.as_ref().map(objects::decode).transpose()?;
             let Some(current) = current else {
-                if !create_if_absent {
-                    // Local state may lag; confirm before answering 404.
+                // Local state may lag: confirm the absence first.
+                if !fresh {
                     self.objects.prepare(ReadMode::Consistent).await?;
-                    if self.objects.get(&key, Revision::ZERO).await?.is_some() {
-                        continue;
-                    }
+                    fresh = true;
+                    continue;
+                }
+                if !create_if_absent {
                     return Err(ApiError::not_found(def.group, def.plural, t.name()));
                 }
                 let Some(mut new) = f(None)? else {
                     return Err(ApiError::not_found(def.group, def.plural, t.name()));
                 };
                 self.extras.schemas.prune(def, &mut new);
-                let (created, _) = self.create_object_as(t, p, new, record).await?;
-                return Ok((StatusCode::CREATED, created));
+                match self.create_object_as(t, p, new, record).await {
+                    Ok((created, _)) => return Ok((StatusCode::CREATED, created)),
+                    // Created meanwhile: apply to it instead.
+                    Err(e) if e.reason == "AlreadyExists" => {
+                        fresh = false;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
             };
             let kv = kv.expect("invariant: current came from kv");
             let planned = f(Some(&current)).and_then(|desired| match desired {

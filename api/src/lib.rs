@@ -51,6 +51,8 @@ pub const KUBERNETES_VERSION: &str = "v1.33.0";
 struct AppState {
     member: RaftMember,
     api: Api,
+    /// The default namespaces and the `kubernetes` Service exist.
+    bootstrapped: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Routes served on a member's API address. Also starts the creation of
@@ -67,8 +69,13 @@ pub fn router(member: RaftMember) -> Router {
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap_or(6443);
-    tokio::spawn(bootstrap::run(api.clone(), api_port));
-    let state = AppState { member, api };
+    let bootstrapped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    tokio::spawn(bootstrap::run(api.clone(), api_port, bootstrapped.clone()));
+    let state = AppState {
+        member,
+        api,
+        bootstrapped,
+    };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/livez", get(|| async { "ok" }))
@@ -194,6 +201,7 @@ async fn readyz(State(s): State<AppState>, uri: Uri) -> impl IntoResponse {
         q.split('&')
             .any(|kv| kv == "verbose" || kv.starts_with("verbose="))
     });
+    let bootstrapped = s.bootstrapped.load(std::sync::atomic::Ordering::Acquire);
     let s = member.status();
     let leader = s.leader.is_some();
     let caught_up = s.applied_index >= s.committed_index;
@@ -208,7 +216,12 @@ async fn readyz(State(s): State<AppState>, uri: Uri) -> impl IntoResponse {
     } else {
         "[-]raft-applied failed: applying committed log\n"
     });
-    if leader && caught_up {
+    body.push_str(if bootstrapped {
+        "[+]poststarthook/bootstrap-objects ok\n"
+    } else {
+        "[-]poststarthook/bootstrap-objects failed: default namespaces not yet created\n"
+    });
+    if leader && caught_up && bootstrapped {
         if !verbose {
             return (StatusCode::OK, "ok".to_string());
         }
