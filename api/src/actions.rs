@@ -47,18 +47,7 @@ fn success(code: u16) -> Response {
 }
 
 fn parse_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
-    let ct = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| {
-            s.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
-    crate::handlers::decode_body(&ct, body)
+    crate::handlers::decode_body(&crate::handlers::content_type(headers), body)
 }
 
 pub async fn post(
@@ -75,11 +64,7 @@ pub async fn post(
         "token" => Err(ApiError::unavailable(
             "service account token signing is not configured on this server",
         )),
-        _ => Err(ApiError::new(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-        )),
+        _ => Err(ApiError::unknown_path()),
     }
 }
 

@@ -231,12 +231,7 @@ pub fn api_v1() -> Response {
 
 pub fn group(group: &str) -> Response {
     if !groups().contains(&group) {
-        return ApiError::new(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-        )
-        .into_response();
+        return ApiError::unknown_path().into_response();
     }
     let mut g = group_entry(group);
     g["kind"] = json!("APIGroup");
@@ -246,12 +241,7 @@ pub fn group(group: &str) -> Response {
 
 pub fn group_version(group: &str, version: &str) -> Response {
     if !registry::group_versions().contains(&(group, version)) || group.is_empty() {
-        return ApiError::new(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-        )
-        .into_response();
+        return ApiError::unknown_path().into_response();
     }
     json(&resource_list(group, version), "application/json")
 }

@@ -122,6 +122,19 @@ impl ApiError {
         }
     }
 
+    /// 404 for a path that names no resource (kube's NotFound with empty
+    /// details).
+    pub fn unknown_path() -> ApiError {
+        ApiError {
+            details: Some(json!({})),
+            ..ApiError::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            )
+        }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(400, "BadRequest", message)
     }

@@ -77,17 +77,6 @@ impl Target {
     }
 }
 
-fn not_found_path() -> ApiError {
-    ApiError {
-        details: Some(json!({})),
-        ..ApiError::new(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-        )
-    }
-}
-
 /// Resolves the path segments after /api/v1 or /apis/G/V.
 pub fn parse_target(group: &str, version: &str, segs: &[&str]) -> ApiResult<Target> {
     let (legacy_watch, segs) = match segs.first() {
@@ -102,16 +91,16 @@ pub fn parse_target(group: &str, version: &str, segs: &[&str]) -> ApiResult<Targ
     } else {
         (None, segs)
     };
-    let plural = rest.first().ok_or_else(not_found_path)?;
-    let def = registry::lookup(group, version, plural).ok_or_else(not_found_path)?;
+    let plural = rest.first().ok_or_else(ApiError::unknown_path)?;
+    let def = registry::lookup(group, version, plural).ok_or_else(ApiError::unknown_path)?;
     if rest.len() > 3 || rest.iter().any(|s| s.is_empty()) {
-        return Err(not_found_path());
+        return Err(ApiError::unknown_path());
     }
     let name = rest.get(1).map(|s| s.to_string());
     let sub = rest.get(2).map(|s| s.to_string());
     // A namespaced kind addressed by name needs its namespace.
     if def.namespaced && namespace.is_none() && name.is_some() {
-        return Err(not_found_path());
+        return Err(ApiError::unknown_path());
     }
     if let Some(s) = &sub {
         let ok = match s.as_str() {
@@ -124,7 +113,7 @@ pub fn parse_target(group: &str, version: &str, segs: &[&str]) -> ApiResult<Targ
             _ => false,
         };
         if !ok || legacy_watch {
-            return Err(not_found_path());
+            return Err(ApiError::unknown_path());
         }
     }
     Ok(Target {
@@ -204,7 +193,7 @@ fn value_response(status: StatusCode, v: &Value) -> Response {
 }
 
 /// The request body's media type, normalised.
-fn content_type(headers: &HeaderMap) -> String {
+pub fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -426,10 +415,6 @@ fn stored_meta(stored: &[u8]) -> Option<SelectMeta> {
     Some(out)
 }
 
-fn stored_labels(stored: &[u8]) -> Option<SelectMeta> {
-    stored_meta(stored)
-}
-
 /// Label + field selection of stored objects.
 pub struct Selection {
     pub labels: LabelSelector,
@@ -453,22 +438,14 @@ impl Selection {
         if self.is_empty() {
             return true;
         }
-        if self.fields.is_empty() {
-            return match stored_labels(stored) {
-                Some(l) => self.labels.matches(l.labels.as_ref()),
-                None => false,
-            };
-        }
         if self.fields.metadata_only() {
-            return match stored_meta(stored) {
-                Some(m) => {
-                    self.labels.matches(m.labels.as_ref())
-                        && self.fields.matches(
+            return stored_meta(stored).is_some_and(|m| {
+                self.labels.matches(m.labels.as_ref())
+                    && (self.fields.is_empty()
+                        || self.fields.matches(
                             &json!({"metadata": {"name": m.name, "namespace": m.namespace}}),
-                        )
-                }
-                None => false,
-            };
+                        ))
+            });
         }
         match serde_json::from_slice::<Value>(stored) {
             Ok(v) => self.matches(&v),
@@ -625,7 +602,7 @@ impl Api {
                 }
                 _ => Err(verb_err()),
             },
-            (false, Some(_)) => Err(not_found_path()),
+            (false, Some(_)) => Err(ApiError::unknown_path()),
         }
     }
 
@@ -717,15 +694,11 @@ impl Api {
             }
         };
         // metadata.name pins one key: read it instead of scanning.
-        if let (Some(name), Some(ns)) = (
-            sel.fields.equals("metadata.name"),
-            t.namespace
-                .as_deref()
-                .or(if def.namespaced { None } else { Some("") }),
-        ) && start.is_none()
+        if start.is_none()
+            && (t.namespace.is_some() || !def.namespaced)
+            && let Some(name) = sel.fields.equals("metadata.name")
         {
-            let key = def.key(if def.namespaced { Some(ns) } else { None }, name);
-            start = Some(key);
+            start = Some(def.key(t.namespace.as_deref(), name));
         }
         let mut rev = self.objects.prepare(mode).await.map_err(|e| {
             if e.code == 410 && p.continue_token.is_some() {
@@ -911,6 +884,21 @@ impl Api {
         field_verdict(&unknown, p)
     }
 
+    /// A create or update body: decoded, type-checked against the endpoint,
+    /// unknown fields pruned (and reported per fieldValidation).
+    fn decode_object(
+        &self,
+        def: &ResourceDef,
+        p: &Params,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> ApiResult<(Value, Vec<String>)> {
+        let mut obj = decode_body(&content_type(headers), body)?;
+        check_type(&mut obj, &def.api_version(), def.kind)?;
+        let warnings = self.check_and_prune(def, &mut obj, p)?;
+        Ok((obj, warnings))
+    }
+
     /// check_fields for a whole object body, pruning the unknown fields in
     /// the same walk (they are never stored).
     fn check_and_prune(
@@ -984,9 +972,7 @@ impl Api {
         body: &[u8],
     ) -> ApiResult<Response> {
         let def = t.def;
-        let mut obj = decode_body(&content_type(headers), body)?;
-        check_type(&mut obj, &def.api_version(), def.kind)?;
-        let warnings = self.check_and_prune(def, &mut obj, p)?;
+        let (obj, warnings) = self.decode_object(def, p, headers, body)?;
         let (resp, _) = self.create_object(t, p, obj).await?;
         Ok(with_warnings(
             value_response(StatusCode::CREATED, &resp),
@@ -999,9 +985,9 @@ impl Api {
         &self,
         t: &Target,
         p: &Params,
-        mut obj: Value,
+        obj: Value,
     ) -> ApiResult<(Value, Revision)> {
-        self.create_object_as(t, p, obj_take(&mut obj), true).await
+        self.create_object_as(t, p, obj, true).await
     }
 
     /// Creates `obj`; `record`: record a non-apply write's ownership (an
@@ -1119,9 +1105,7 @@ impl Api {
         body: &[u8],
     ) -> ApiResult<Response> {
         let def = t.def;
-        let mut obj = decode_body(&content_type(headers), body)?;
-        check_type(&mut obj, &def.api_version(), def.kind)?;
-        let warnings = self.check_and_prune(def, &mut obj, p)?;
+        let (mut obj, warnings) = self.decode_object(def, p, headers, body)?;
         match meta_str(&obj, "name") {
             Some(n) if n == t.name() => {}
             None | Some("") => {
@@ -1227,20 +1211,11 @@ impl Api {
             let kv = kv.expect("invariant: current came from kv");
             let planned = f(Some(&current)).and_then(|desired| match desired {
                 None => Ok(None),
-                Some(d) => self
-                    .prepare_update(t, &current, d, status_only, internal)
-                    .map(|plan| match plan {
-                        UpdatePlan::Write(mut v) if record && !internal => {
-                            record_ownership(def, Some(&current), &mut v, p);
-                            if comparable(&v) == comparable(&current) {
-                                UpdatePlan::NoChange
-                            } else {
-                                UpdatePlan::Write(v)
-                            }
-                        }
-                        other => other,
-                    })
-                    .map(Some),
+                Some(d) => {
+                    let owner = (record && !internal).then_some(p);
+                    self.prepare_update(t, &current, d, status_only, internal, owner)
+                        .map(Some)
+                }
             });
             let new = match planned {
                 // A precondition, a patch (e.g. a JSON patch `test`) or a
@@ -1325,6 +1300,8 @@ impl Api {
         mut desired: Value,
         status_only: bool,
         internal: bool,
+        // Records this request's field ownership (non-apply writes).
+        owner: Option<&Params>,
     ) -> ApiResult<UpdatePlan> {
         let def = t.def;
         check_type(&mut desired, &def.api_version(), def.kind)?;
@@ -1338,20 +1315,8 @@ impl Api {
             }
             _ => {}
         }
-        if let Some(uid) = meta_str(&desired, "uid")
-            && !uid.is_empty()
-            && Some(uid) != meta_str(current, "uid")
-        {
-            return Err(ApiError::conflict(
-                def.group,
-                def.plural,
-                t.name(),
-                &format!(
-                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                    meta_str(current, "uid").unwrap_or("")
-                ),
-            ));
-        }
+        let uid = meta_str(&desired, "uid").filter(|u| !u.is_empty());
+        check_precondition(t, current, "uid", uid)?;
         let mut new = if status_only {
             // Status writes change status (and labels/annotations) only.
             let mut n = current.clone();
@@ -1431,6 +1396,9 @@ impl Api {
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             meta_mut(&mut new).insert("generation".into(), json!(g + 1));
+        }
+        if let Some(p) = owner {
+            record_ownership(def, Some(current), &mut new, p);
         }
         if comparable(&new) == comparable(current) {
             return Ok(UpdatePlan::NoChange);
@@ -1549,45 +1517,24 @@ impl Api {
                 }
             };
             let current = objects::decode(&kv)?;
-            let uid_mismatch = opts
-                .uid
-                .as_ref()
-                .is_some_and(|u| Some(u.as_str()) != meta_str(&current, "uid"));
-            let rv_mismatch = opts
-                .resource_version
-                .as_ref()
-                .is_some_and(|rv| Some(rv.as_str()) != meta_str(&current, "resourceVersion"));
-            if (uid_mismatch || rv_mismatch) && !fresh {
+            let preconditions = check_precondition(t, &current, "uid", opts.uid.as_deref())
+                .and_then(|()| {
+                    check_precondition(
+                        t,
+                        &current,
+                        "resourceVersion",
+                        opts.resource_version.as_deref(),
+                    )
+                });
+            match preconditions {
                 // This member may lag: re-check against the latest state.
-                self.objects.prepare(ReadMode::Consistent).await?;
-                fresh = true;
-                continue;
-            }
-            if let Some(uid) = &opts.uid
-                && Some(uid.as_str()) != meta_str(&current, "uid")
-            {
-                return Err(ApiError::conflict(
-                    def.group,
-                    def.plural,
-                    t.name(),
-                    &format!(
-                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                        meta_str(&current, "uid").unwrap_or("")
-                    ),
-                ));
-            }
-            if let Some(rv) = &opts.resource_version
-                && Some(rv.as_str()) != meta_str(&current, "resourceVersion")
-            {
-                return Err(ApiError::conflict(
-                    def.group,
-                    def.plural,
-                    t.name(),
-                    &format!(
-                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
-                        meta_str(&current, "resourceVersion").unwrap_or("")
-                    ),
-                ));
+                Err(_) if !fresh => {
+                    self.objects.prepare(ReadMode::Consistent).await?;
+                    fresh = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
+                Ok(()) => {}
             }
             let mut new = current.clone();
             let mut fins = finalizers(&new);
@@ -1826,8 +1773,34 @@ impl Api {
     }
 }
 
-fn obj_take(v: &mut Value) -> Value {
-    std::mem::take(v)
+/// A uid or resourceVersion precondition (409 as kube-apiserver words it);
+/// an absent one holds.
+fn check_precondition(
+    t: &Target,
+    current: &Value,
+    field: &str,
+    want: Option<&str>,
+) -> ApiResult<()> {
+    let Some(want) = want else {
+        return Ok(());
+    };
+    let have = meta_str(current, field).unwrap_or("");
+    if want == have {
+        return Ok(());
+    }
+    let label = if field == "uid" {
+        "UID"
+    } else {
+        "ResourceVersion"
+    };
+    Err(ApiError::conflict(
+        t.def.group,
+        t.def.plural,
+        t.name(),
+        &format!(
+            "Precondition failed: {label} in precondition: {want}, {label} in object meta: {have}"
+        ),
+    ))
 }
 
 /// Field-ownership metadata from the generated patch table.

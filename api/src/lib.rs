@@ -104,7 +104,7 @@ pub fn router(member: RaftMember) -> Router {
         .route("/openapi/v3", get(openapi_v3_index))
         .route("/openapi/v3/{*path}", get(openapi_v3))
         .fallback(|| async {
-            ApiError::new(404, "NotFound", "the server could not find the requested resource")
+            ApiError::unknown_path()
         })
         .with_state(state)
 }
@@ -131,12 +131,7 @@ async fn openapi_v3_index(State(s): State<AppState>) -> Response {
 async fn openapi_v3(State(s): State<AppState>, Path(path): Path<String>, uri: Uri) -> Response {
     let openapi = &s.api.extras.openapi;
     let Some(doc) = openapi.v3_group_version(&path) else {
-        return ApiError::new(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-        )
-        .into_response();
+        return ApiError::unknown_path().into_response();
     };
     let hash = openapi.v3_hash(&path).unwrap_or("").to_string();
     let mut r = json_bytes(doc);

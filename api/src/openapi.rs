@@ -47,6 +47,8 @@ pub struct OpenApi {
     v3_index: Bytes,
     /// name -> (document, uppercase hex SHA-512 of it)
     v3: BTreeMap<String, (Bytes, String)>,
+    /// Every definition, in its v3 form (unknown-field checks walk these).
+    definitions: BTreeMap<String, Value>,
 }
 
 impl OpenApi {
@@ -74,7 +76,17 @@ impl OpenApi {
         let v2 = Bytes::from(
             serde_json::to_vec(&v2_document(&all_paths, &schemas)).expect("serializable"),
         );
-        OpenApi { v2, v3_index, v3 }
+        OpenApi {
+            v2,
+            v3_index,
+            v3,
+            definitions: schemas.defs,
+        }
+    }
+
+    /// Every definition by name, in its v3 form.
+    pub fn definitions(&self) -> &BTreeMap<String, Value> {
+        &self.definitions
     }
 
     /// The Swagger 2.0 document (`/openapi/v2`, JSON).

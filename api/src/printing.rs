@@ -38,21 +38,11 @@ const MAX_UNKNOWN_FIELDS: usize = 64;
 
 impl Schemas {
     pub fn from_openapi(openapi: &OpenApi) -> Schemas {
-        let mut by_name = HashMap::new();
-        let paths: Vec<String> = openapi.v3_paths().map(String::from).collect();
-        for p in paths {
-            let Some(doc) = openapi.v3_group_version(&p) else {
-                continue;
-            };
-            let Ok(v) = serde_json::from_slice::<Value>(&doc) else {
-                continue;
-            };
-            if let Some(m) = v.pointer("/components/schemas").and_then(Value::as_object) {
-                for (k, schema) in m {
-                    by_name.entry(k.clone()).or_insert_with(|| schema.clone());
-                }
-            }
-        }
+        let by_name = openapi
+            .definitions()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         Schemas { by_name }
     }
 
@@ -72,52 +62,6 @@ impl Schemas {
             }
         }
         cur
-    }
-
-    fn walk(&self, schema: &Value, v: &Value, path: &str, out: &mut Vec<String>) {
-        if out.len() >= MAX_UNKNOWN_FIELDS {
-            return;
-        }
-        let schema = self.resolve(schema);
-        if schema.get("x-kubernetes-preserve-unknown-fields").is_some() {
-            return;
-        }
-        match v {
-            Value::Object(map) => {
-                if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                    for (k, child) in map {
-                        let p = if path.is_empty() {
-                            k.clone()
-                        } else {
-                            format!("{path}.{k}")
-                        };
-                        match props.get(k) {
-                            Some(s) => self.walk(s, child, &p, out),
-                            None => out.push(p),
-                        }
-                    }
-                } else if let Some(ap) =
-                    schema.get("additionalProperties").filter(|a| a.is_object())
-                {
-                    for (k, child) in map {
-                        let p = if path.is_empty() {
-                            k.clone()
-                        } else {
-                            format!("{path}.{k}")
-                        };
-                        self.walk(ap, child, &p, out);
-                    }
-                }
-            }
-            Value::Array(items) => {
-                if let Some(item_schema) = schema.get("items") {
-                    for (i, child) in items.iter().enumerate() {
-                        self.walk(item_schema, child, &format!("{path}[{i}]"), out);
-                    }
-                }
-            }
-            _ => {}
-        }
     }
 
     fn prune_walk(&self, schema: &Value, v: &mut Value, path: &str, out: &mut Vec<String>) {
@@ -187,17 +131,10 @@ impl Schemas {
     }
 
     /// Paths of fields the kind's schema does not know (as kube-apiserver's
-    /// strict decoder names them: `spec.containers[0].foo`).
+    /// strict decoder names them: `spec.containers[0].foo`), without
+    /// changing `obj`. Patch directives are not fields.
     pub fn unknown_fields(&self, def: &ResourceDef, obj: &Value) -> Vec<String> {
-        let Some(name) = crate::patch::definition_for(def.group, def.version, def.kind) else {
-            return Vec::new();
-        };
-        let Some(schema) = self.by_name.get(name) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        self.walk(schema, obj, "", &mut out);
-        // Patch directives are not fields.
+        let mut out = self.prune(def, &mut obj.clone());
         out.retain(|f| {
             !f.rsplit('.')
                 .next()

@@ -66,6 +66,22 @@ fn bookmark(def: &ResourceDef, rev: Revision, initial_end: bool) -> Bytes {
     event_line("BOOKMARK", &serde_json::to_vec(&obj).unwrap_or_default())
 }
 
+/// The in-stream error of a failed watch; a start below the retained
+/// history is the watch cache's "too old resource version" 410.
+fn watch_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Compacted {
+            requested,
+            compacted,
+        } => ApiError::expired(format!(
+            "too old resource version: {} ({})",
+            requested.0.saturating_sub(1),
+            compacted.0
+        )),
+        other => ApiError::from(other),
+    }
+}
+
 fn error_line(e: &ApiError) -> Bytes {
     event_line(
         "ERROR",
@@ -197,18 +213,7 @@ pub async fn watch(api: &Api, t: &Target, p: &Params, headers: &HeaderMap) -> Ap
         let mut watcher = match watcher {
             Ok(w) => w,
             Err(e) => {
-                let api_err = match e {
-                    StoreError::Compacted {
-                        requested,
-                        compacted,
-                    } => ApiError::expired(format!(
-                        "too old resource version: {} ({})",
-                        requested.0.saturating_sub(1),
-                        compacted.0
-                    )),
-                    other => ApiError::from(other),
-                };
-                let _ = tx.send(Ok(error_line(&api_err))).await;
+                let _ = tx.send(Ok(error_line(&watch_error(e)))).await;
                 return;
             }
         };
@@ -229,13 +234,8 @@ pub async fn watch(api: &Api, t: &Target, p: &Params, headers: &HeaderMap) -> Ap
                     let revisions = match batch {
                         None => return,
                         Some(Ok(r)) => r,
-                        Some(Err(StoreError::Compacted { requested, compacted })) => {
-                            let e = ApiError::expired(format!(
-                                "too old resource version: {} ({})",
-                                requested.0.saturating_sub(1),
-                                compacted.0
-                            ));
-                            let _ = tx.send(Ok(error_line(&e))).await;
+                        Some(Err(e @ StoreError::Compacted { .. })) => {
+                            let _ = tx.send(Ok(error_line(&watch_error(e)))).await;
                             return;
                         }
                         // A slow watcher is cut; the client resumes from its

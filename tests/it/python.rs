@@ -31,8 +31,18 @@ const SCENARIO_TIMEOUT: Duration = Duration::from_secs(180);
 /// Scenarios in tests/python/e2e.py.
 const SCENARIOS: [&str; 5] = ["crud", "selectors_patch", "watch", "errors", "discovery"];
 
+/// The script, found at run time: `cargo test` runs this binary in the
+/// package directory (tests/). A path baked in at compile time goes stale
+/// when a shared target dir serves checkouts at other paths (CI clones).
 fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("python/e2e.py")
+    let here = std::env::current_dir()
+        .map(|d| d.join("python/e2e.py"))
+        .unwrap_or_default();
+    if here.is_file() {
+        here
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("python/e2e.py")
+    }
 }
 
 fn venv_dir() -> PathBuf {
