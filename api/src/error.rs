@@ -21,6 +21,8 @@ pub struct ApiError {
     pub message: String,
     /// `details` of the Status (name, group, kind, causes, retryAfterSeconds).
     pub details: Option<Value>,
+    /// `metadata` (ListMeta) of the Status, e.g. a fresh continue token.
+    pub metadata: Option<Value>,
 }
 
 /// The qualified resource as kube-apiserver names it in messages:
@@ -48,6 +50,7 @@ impl ApiError {
             reason,
             message: message.into(),
             details: None,
+            metadata: None,
         }
     }
 
@@ -195,7 +198,7 @@ impl ApiError {
         let mut s = json!({
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": self.metadata.clone().unwrap_or_else(|| json!({})),
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,

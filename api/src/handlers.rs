@@ -700,23 +700,7 @@ impl Api {
         {
             start = Some(def.key(t.namespace.as_deref(), name));
         }
-        let mut rev = self.objects.prepare(mode).await.map_err(|e| {
-            if e.code == 410 && p.continue_token.is_some() {
-                let fresh = p
-                    .continue_token
-                    .as_deref()
-                    .and_then(|t| decode_continue(t).ok())
-                    .map(|c| encode_continue(-1, &c.start))
-                    .unwrap_or_default();
-                let mut e = ApiError::expired(
-                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
-                );
-                e.details = Some(json!({"continue": fresh}));
-                e
-            } else {
-                e
-            }
-        })?;
+        let mut rev = self.objects.prepare(mode).await?;
         let want_table = wants_table(headers);
         let mut items: Vec<u8> = Vec::with_capacity(64 * 1024);
         let mut table_objs: Vec<Value> = Vec::new();
@@ -734,15 +718,26 @@ impl Api {
                 .objects
                 .list(&list_prefix, start.as_deref(), chunk, rev)
                 .await
-                .map_err(|e| {
-                    if e.code == 410 {
-                        ApiError::expired(format!(
-                            "The resourceVersion for the provided list is too old: {}",
-                            e.message
-                        ))
-                    } else {
-                        e
+                .map_err(|e| match (e.code, p.continue_token.as_deref()) {
+                    // An expired continue token: 410 carrying a fresh,
+                    // inconsistent (rv -1) token in the Status's ListMeta,
+                    // as kube-apiserver's handleCompactedErrorForPaging.
+                    (410, Some(token)) => {
+                        let fresh = decode_continue(token)
+                            .map(|c| encode_continue(-1, &c.start))
+                            .unwrap_or_default();
+                        ApiError {
+                            metadata: Some(json!({"continue": fresh})),
+                            ..ApiError::expired(
+                                "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+                            )
+                        }
                     }
+                    (410, None) => ApiError::expired(format!(
+                        "The resourceVersion for the provided list is too old: {}",
+                        e.message
+                    )),
+                    _ => e,
                 })?;
             if rev == Revision::ZERO {
                 rev = r.revision;
